@@ -1,0 +1,191 @@
+//! Item identifiers as the language model sees them, and seeded randomness.
+//!
+//! P5 numbered items by first appearance over users' whole sequences, test
+//! items included, so consecutive purchases got consecutive numbers and the
+//! model could read the answer off the history (Beauty HR@5 0.0508 with that
+//! numbering, 0.0163 with random numbers in TIGER's re-run; see
+//! `shared/research/peers.md` §4.1). recalign therefore gives items a seeded
+//! random permutation of `1..=n` by default. The schemes:
+//!
+//! | scheme | rule | leak |
+//! |---|---|---|
+//! | `random` (default) | seeded permutation of `1..=n` over items sorted by raw id | none: depends only on the catalogue and the seed |
+//! | `sequential-train` | first appearance over training prefixes (users in index order), then validation items, then test items (OpenP5's fix) | none from held-out order |
+//! | `sequential` | first appearance over whole sequences, as P5 did | **leaks**: for comparison with P5 only; a warning is logged |
+
+use rand::SeedableRng;
+use rand::seq::SliceRandom;
+use rand_chacha::ChaCha8Rng;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+/// How item identifiers are assigned.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum IdScheme {
+    /// A seeded random permutation of `1..=n` (default, leak-free).
+    #[default]
+    Random,
+    /// Numbered by first appearance in training prefixes, then held-out items
+    /// (OpenP5's leak-free sequential indexing).
+    SequentialTrain,
+    /// Numbered by first appearance over whole sequences, as P5 did. Leaks the
+    /// test item; use only to reproduce P5.
+    Sequential,
+}
+
+impl IdScheme {
+    /// The name used on the command line and in config files.
+    pub fn name(self) -> &'static str {
+        match self {
+            IdScheme::Random => "random",
+            IdScheme::SequentialTrain => "sequential-train",
+            IdScheme::Sequential => "sequential",
+        }
+    }
+
+    /// Whether the scheme leaks held-out items into identifiers.
+    pub fn leaks(self) -> bool {
+        matches!(self, IdScheme::Sequential)
+    }
+}
+
+impl std::fmt::Display for IdScheme {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl std::str::FromStr for IdScheme {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "random" => Ok(IdScheme::Random),
+            "sequential-train" => Ok(IdScheme::SequentialTrain),
+            "sequential" => Ok(IdScheme::Sequential),
+            other => Err(format!(
+                "unknown id scheme `{other}` (random, sequential-train, sequential)"
+            )),
+        }
+    }
+}
+
+/// A deterministic random stream for `seed`, independent of every other
+/// `stream` name: the same seed gives the same choices wherever it is used,
+/// and different purposes never share draws.
+pub fn seeded_rng(seed: u64, stream: &str) -> ChaCha8Rng {
+    let mut hasher = Sha256::new();
+    hasher.update(b"recalign-rng-v1\0");
+    hasher.update(stream.as_bytes());
+    hasher.update([0]);
+    hasher.update(seed.to_le_bytes());
+    ChaCha8Rng::from_seed(hasher.finalize().into())
+}
+
+/// Assigns identifiers to `num_items` items (indexed as in the catalogue,
+/// i.e. sorted by raw id). `sequences` gives each user's chronological item
+/// indices in user order.
+pub fn assign<'a, I>(scheme: IdScheme, seed: u64, num_items: usize, sequences: I) -> Vec<String>
+where
+    I: Iterator<Item = &'a [u32]> + Clone,
+{
+    let numbers: Vec<usize> = match scheme {
+        IdScheme::Random => {
+            let mut perm: Vec<usize> = (1..=num_items).collect();
+            perm.shuffle(&mut seeded_rng(seed, "item-identifiers"));
+            perm
+        }
+        IdScheme::Sequential => first_appearance(num_items, sequences.flat_map(|s| s.iter())),
+        IdScheme::SequentialTrain => {
+            let train = sequences
+                .clone()
+                .flat_map(|s| &s[..s.len().saturating_sub(2)]);
+            let valid = sequences
+                .clone()
+                .filter_map(|s| s.len().checked_sub(2).map(|i| &s[i]));
+            let test = sequences.filter_map(|s| s.last());
+            first_appearance(num_items, train.chain(valid).chain(test))
+        }
+    };
+    numbers.into_iter().map(|n| n.to_string()).collect()
+}
+
+/// Numbers items `1, 2, …` in order of first appearance in `order`; items
+/// that never appear get the following numbers in index order.
+fn first_appearance<'a>(num_items: usize, order: impl Iterator<Item = &'a u32>) -> Vec<usize> {
+    let mut numbers = vec![0usize; num_items];
+    let mut next = 1;
+    for &item in order {
+        let slot = &mut numbers[item as usize];
+        if *slot == 0 {
+            *slot = next;
+            next += 1;
+        }
+    }
+    for slot in &mut numbers {
+        if *slot == 0 {
+            *slot = next;
+            next += 1;
+        }
+    }
+    numbers
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn seqs() -> Vec<Vec<u32>> {
+        vec![vec![3, 1, 4, 0], vec![1, 2, 0, 4]]
+    }
+
+    #[test]
+    fn random_ids_are_a_seeded_permutation() {
+        let s = seqs();
+        let a = assign(IdScheme::Random, 7, 5, s.iter().map(Vec::as_slice));
+        let b = assign(IdScheme::Random, 7, 5, s.iter().map(Vec::as_slice));
+        let c = assign(IdScheme::Random, 8, 5, s.iter().map(Vec::as_slice));
+        assert_eq!(a, b);
+        assert_ne!(a, c);
+        let mut sorted: Vec<usize> = a.iter().map(|x| x.parse().unwrap()).collect();
+        sorted.sort_unstable();
+        assert_eq!(sorted, vec![1, 2, 3, 4, 5]);
+    }
+
+    #[test]
+    fn random_ids_ignore_the_interactions() {
+        let other = [vec![0u32, 1, 2], vec![4, 3, 2]];
+        let s = seqs();
+        assert_eq!(
+            assign(IdScheme::Random, 1, 5, s.iter().map(Vec::as_slice)),
+            assign(IdScheme::Random, 1, 5, other.iter().map(Vec::as_slice)),
+        );
+    }
+
+    #[test]
+    fn sequential_numbers_by_first_appearance_like_p5() {
+        let s = seqs();
+        let ids = assign(IdScheme::Sequential, 0, 5, s.iter().map(Vec::as_slice));
+        // Order of appearance: 3, 1, 4, 0, 2.
+        assert_eq!(ids, vec!["4", "2", "5", "1", "3"]);
+    }
+
+    #[test]
+    fn sequential_train_numbers_training_items_first() {
+        let s = seqs();
+        let ids = assign(IdScheme::SequentialTrain, 0, 5, s.iter().map(Vec::as_slice));
+        // Train prefixes: [3, 1], [1, 2]; valid: 4, 0; test: 0, 4.
+        assert_eq!(ids, vec!["5", "2", "3", "1", "4"]);
+    }
+
+    #[test]
+    fn rng_streams_are_independent_and_stable() {
+        use rand::Rng;
+        let a: u64 = seeded_rng(1, "a").random();
+        let a2: u64 = seeded_rng(1, "a").random();
+        let b: u64 = seeded_rng(1, "b").random();
+        assert_eq!(a, a2);
+        assert_ne!(a, b);
+    }
+}

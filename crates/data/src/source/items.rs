@@ -1,0 +1,124 @@
+//! Item metadata as JSON lines (`items.jsonl[.gz]`): one object per item with
+//! `item_id` (or `asin`) and any of `title`, `brand`, `categories`, `price`,
+//! `description`; `null` or a missing key means unknown.
+//!
+//! This is the format of recalign's shared Amazon files and of a user's own
+//! item file. Bad lines are skipped and counted (see [`crate::source`]).
+
+use std::borrow::Cow;
+use std::path::Path;
+
+use serde::Deserialize;
+
+use crate::error::{Error, Result};
+use crate::read::{Input, ProgressHandle};
+use crate::source::{ItemMetadata, RawData, SkippedLines, metadata_from_value};
+
+/// The common shape of a line, deserialised without building a JSON tree.
+/// Lines that do not fit it (a price written as text, categories as one
+/// string, …) take the general path through [`metadata_from_value`].
+#[derive(Deserialize)]
+struct Line<'a> {
+    #[serde(borrow, default)]
+    item_id: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    asin: Option<Cow<'a, str>>,
+    #[serde(default)]
+    title: Option<String>,
+    #[serde(default)]
+    brand: Option<String>,
+    #[serde(default)]
+    categories: Option<Vec<Vec<String>>>,
+    #[serde(default)]
+    price: Option<f64>,
+    #[serde(default)]
+    description: Option<String>,
+}
+
+/// Names the item id may have in an items file.
+pub const ID_FIELDS: &[&str] = &["item_id", "asin", "item"];
+
+/// The usable lines of an items file, before they are matched to items.
+#[derive(Debug, Default)]
+pub struct ItemsFile {
+    path: std::path::PathBuf,
+    entries: Vec<(String, ItemMetadata)>,
+    skipped: SkippedLines,
+}
+
+impl ItemsFile {
+    /// Attaches the metadata to the items of `raw` (ids not among them are
+    /// ignored) and records the file and its skipped lines.
+    pub fn attach_to(self, raw: &mut RawData) {
+        for (id, meta) in self.entries {
+            raw.attach_metadata(&id, meta);
+        }
+        raw.skipped_metadata.count += self.skipped.count;
+        let room = SkippedLines::KEEP.saturating_sub(raw.skipped_metadata.first.len());
+        raw.skipped_metadata
+            .first
+            .extend(self.skipped.first.into_iter().take(room));
+        raw.files.push(self.path);
+    }
+}
+
+/// Reads `path` and attaches metadata to the items already in `raw`.
+pub fn read_items(path: &Path, progress: &ProgressHandle, raw: &mut RawData) -> Result<()> {
+    parse_items(path, progress)?.attach_to(raw);
+    Ok(())
+}
+
+/// Reads `path` on its own (it can run while the interactions are read).
+pub fn parse_items(path: &Path, progress: &ProgressHandle) -> Result<ItemsFile> {
+    let mut file = ItemsFile {
+        path: path.to_path_buf(),
+        ..ItemsFile::default()
+    };
+    let mut records = 0u64;
+    Input::open(path, progress)?.for_each_line(|line, text| {
+        if text.trim().is_empty() {
+            return Ok(());
+        }
+        records += 1;
+        if let Ok(fast) = serde_json::from_str::<Line<'_>>(text)
+            && let Some(id) = fast
+                .item_id
+                .as_deref()
+                .or(fast.asin.as_deref())
+                .filter(|id| !id.is_empty())
+        {
+            file.entries.push((
+                id.to_string(),
+                ItemMetadata {
+                    title: fast.title,
+                    brand: fast.brand,
+                    categories: fast.categories.unwrap_or_default(),
+                    price: fast.price,
+                    description: fast.description,
+                },
+            ));
+            return Ok(());
+        }
+        let value = match serde_json::from_str::<serde_json::Value>(text) {
+            Ok(v) => v,
+            Err(e) => {
+                file.skipped.push(path, line, format!("not JSON: {e}"));
+                return Ok(());
+            }
+        };
+        match metadata_from_value(&value, ID_FIELDS) {
+            Ok(entry) => file.entries.push(entry),
+            Err((field, message)) => {
+                file.skipped
+                    .push(path, line, format!("field `{field}`: {message}"));
+            }
+        }
+        Ok(())
+    })?;
+    if records == 0 {
+        return Err(Error::Empty {
+            path: path.to_path_buf(),
+        });
+    }
+    Ok(file)
+}

@@ -1,0 +1,9 @@
+//! Integration tests of recalign-data, one module per topic.
+
+mod amazon;
+mod cache;
+mod formats;
+mod fuzz;
+mod split;
+mod synthetic;
+mod util;
