@@ -1,0 +1,365 @@
+//! Every command-line flag of `recalign`, in one place (clap derive). The
+//! `///` doc of each field is its `--help` text.
+//!
+//! This module only parses; [`DatasetArgs::prepare_config`] turns flags and
+//! an optional TOML file into the validated [`PrepareConfig`] the library
+//! takes.
+
+use std::path::PathBuf;
+
+use clap::builder::{PossibleValuesParser, TypedValueParser};
+use clap::{Args, Parser, Subcommand};
+use recalign_data::{IdScheme, PrepareConfig, TieRule};
+
+const EXIT_CODES: &str = "\
+Exit codes:
+  0  success
+  1  the command failed (bad or missing data, I/O error, checksum mismatch)
+  2  the command line is invalid
+
+Environment:
+  RECALIGN_DATA   data directory (default for --data-dir)
+  RECALIGN_CACHE  prepared-dataset cache directory (default for --cache-dir)
+  RECALIGN_LOG    log filter, e.g. `debug` or `recalign_data=trace`";
+
+/// recalign: teach a language model recommendation knowledge, then use it as
+/// a recommender (Cao et al., "Aligning Large Language Models with
+/// Recommendation Knowledge", NAACL Findings 2024).
+#[derive(Debug, Parser)]
+#[command(name = "recalign", version, after_help = EXIT_CODES, propagate_version = true)]
+pub struct Cli {
+    /// Options every command takes.
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Options every command takes.
+#[derive(Debug, Args)]
+#[command(next_help_heading = "Global options")]
+pub struct GlobalArgs {
+    /// Folder holding the datasets (`beauty/`, `sports/`, `toys/`, or McAuley's
+    /// files) [default: $RECALIGN_DATA, else ./data]
+    #[arg(long, global = true, value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+
+    /// Folder for prepared-dataset caches [default: $RECALIGN_CACHE, else
+    /// $XDG_CACHE_HOME/recalign, else ~/.cache/recalign]
+    #[arg(long, global = true, value_name = "DIR")]
+    pub cache_dir: Option<PathBuf>,
+
+    /// Prepare datasets afresh; neither read nor write the cache
+    #[arg(long, global = true)]
+    pub no_cache: bool,
+
+    /// Log more (-v: info, -vv: debug, -vvv: trace); logs go to stderr
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+
+    /// Log only errors and draw no progress bars
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the main job on a dataset (the embedded synthetic shop by
+    /// default): prepare it and report it. Later stages (samples, training,
+    /// evaluation) join this command as they land.
+    Run(RunArgs),
+
+    /// Print a dataset's statistics: the paper's dataset table (users, items,
+    /// interactions, density, sequence length), the published counts for the
+    /// Amazon sets, field coverage, rating histogram, timestamp ties, titles.
+    Stats(StatsArgs),
+
+    /// Prepare a dataset (k-core, chronological order, leave-one-out split,
+    /// item identifiers) into the cache, and optionally export the split as
+    /// TSV files for other tools.
+    Prepare(PrepareArgs),
+
+    /// Dataset files: download McAuley's originals.
+    Data {
+        /// What to do with dataset files.
+        #[command(subcommand)]
+        command: DataCommand,
+    },
+}
+
+/// `recalign data …`
+#[derive(Debug, Subcommand)]
+pub enum DataCommand {
+    /// Download McAuley's 2014 5-core reviews and metadata for an Amazon
+    /// dataset into DATA_DIR/NAME/ (needs internet; recalign never downloads
+    /// anything otherwise). Each file's SHA-256 is checked against
+    /// --sha256 or a SHA256SUMS file in that folder, and recorded there.
+    Download(DownloadArgs),
+}
+
+/// Which dataset and how to prepare it.
+#[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "Dataset")]
+pub struct DatasetArgs {
+    /// `synthetic` (embedded, no files needed), `beauty`, `sports`, `toys`
+    /// (from the data directory), or a path to your own CSV/TSV file or
+    /// dataset folder
+    #[arg(
+        long,
+        short = 'd',
+        default_value = "synthetic",
+        value_name = "NAME|PATH"
+    )]
+    pub dataset: String,
+
+    /// Item metadata file (JSON lines or McAuley meta) to use instead of the
+    /// one found beside the interactions
+    #[arg(long, value_name = "FILE")]
+    pub items: Option<PathBuf>,
+
+    /// TOML file with a `[prepare]` table; flags below override it
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    /// Minimum interactions per user (k-core; raised to 3 for the split)
+    /// [default: 5]
+    #[arg(long, value_name = "K")]
+    pub user_core: Option<usize>,
+
+    /// Minimum interactions per item (k-core) [default: 5]
+    #[arg(long, value_name = "K")]
+    pub item_core: Option<usize>,
+
+    /// Order of same-timestamp interactions: file order (P5's, default),
+    /// raw item id, or a seeded shuffle
+    #[arg(long, value_name = "RULE", value_parser = PossibleValuesParser::new(["file-order", "item-id", "shuffle"]).try_map(|s| s.parse::<TieRule>()))]
+    pub ties: Option<TieRule>,
+
+    /// Item identifiers the model sees: seeded random numbers (default),
+    /// sequential over training data first, or P5's leaky sequential
+    #[arg(long, value_name = "SCHEME", value_parser = PossibleValuesParser::new(["random", "sequential-train", "sequential"]).try_map(|s| s.parse::<IdScheme>()))]
+    pub id_scheme: Option<IdScheme>,
+
+    /// Seed of every random choice in preparation [default: 42]
+    #[arg(long, value_name = "N")]
+    pub seed: Option<u64>,
+
+    /// Most recent history items a model sees [default: 20]
+    #[arg(long, value_name = "N")]
+    pub max_history: Option<usize>,
+}
+
+impl DatasetArgs {
+    /// The preparation config: defaults, then the TOML file, then flags.
+    pub fn prepare_config(&self) -> recalign_data::Result<PrepareConfig> {
+        let mut config = match &self.config {
+            Some(path) => PrepareConfig::from_toml_file(path)?,
+            None => PrepareConfig::default(),
+        };
+        if let Some(k) = self.user_core {
+            config.user_core = k;
+        }
+        if let Some(k) = self.item_core {
+            config.item_core = k;
+        }
+        if let Some(rule) = self.ties {
+            config.ties = rule;
+        }
+        if let Some(scheme) = self.id_scheme {
+            config.id_scheme = scheme;
+        }
+        if let Some(seed) = self.seed {
+            config.seed = seed;
+        }
+        if let Some(n) = self.max_history {
+            config.max_history = n;
+        }
+        config.validate()?;
+        Ok(config)
+    }
+}
+
+/// `recalign run`
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// The dataset.
+    #[command(flatten)]
+    pub dataset: DatasetArgs,
+}
+
+/// `recalign stats`
+#[derive(Debug, Args)]
+pub struct StatsArgs {
+    /// The dataset.
+    #[command(flatten)]
+    pub dataset: DatasetArgs,
+
+    /// Print JSON instead of the table
+    #[arg(long, help_heading = "Options")]
+    pub json: bool,
+}
+
+/// `recalign prepare`
+#[derive(Debug, Args)]
+pub struct PrepareArgs {
+    /// The dataset.
+    #[command(flatten)]
+    pub dataset: DatasetArgs,
+
+    /// Also write the split as TSV (train.tsv, valid.tsv, test.tsv with
+    /// user_id, item_id, rating, timestamp) and items.tsv (item_id,
+    /// identifier, title) into DIR
+    #[arg(long, value_name = "DIR", help_heading = "Options")]
+    pub export: Option<PathBuf>,
+}
+
+/// `recalign data download`
+#[derive(Debug, Args)]
+pub struct DownloadArgs {
+    /// `beauty`, `sports` or `toys`
+    #[arg(value_parser = PossibleValuesParser::new(["beauty", "sports", "toys"]))]
+    pub name: String,
+
+    /// Expected SHA-256 of a file, as FILE=DIGEST (repeatable)
+    #[arg(long, value_name = "FILE=DIGEST")]
+    pub sha256: Vec<String>,
+
+    /// Download from this base URL instead of McAuley's (a mirror, or a
+    /// local folder as file:///path)
+    #[arg(long, value_name = "URL")]
+    pub base_url: Option<String>,
+
+    /// Download only the reviews, not the category metadata
+    #[arg(long)]
+    pub no_meta: bool,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    fn parse(args: &[&str]) -> Result<Cli, clap::Error> {
+        Cli::try_parse_from(std::iter::once("recalign").chain(args.iter().copied()))
+    }
+
+    #[test]
+    fn clap_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn dataset_defaults_to_the_embedded_shop() {
+        let cli = parse(&["stats"]).unwrap();
+        let Command::Stats(stats) = cli.command else {
+            panic!("expected stats")
+        };
+        assert_eq!(stats.dataset.dataset, "synthetic");
+        assert_eq!(
+            stats.dataset.prepare_config().unwrap(),
+            PrepareConfig::default()
+        );
+    }
+
+    #[test]
+    fn preparation_flags_override_defaults() {
+        let cli = parse(&[
+            "prepare",
+            "-d",
+            "beauty",
+            "--user-core",
+            "10",
+            "--item-core",
+            "2",
+            "--ties",
+            "shuffle",
+            "--id-scheme",
+            "sequential-train",
+            "--seed",
+            "7",
+            "--max-history",
+            "50",
+        ])
+        .unwrap();
+        let Command::Prepare(prepare) = cli.command else {
+            panic!("expected prepare")
+        };
+        let config = prepare.dataset.prepare_config().unwrap();
+        assert_eq!(
+            config,
+            PrepareConfig {
+                user_core: 10,
+                item_core: 2,
+                ties: TieRule::Shuffle,
+                id_scheme: IdScheme::SequentialTrain,
+                seed: 7,
+                max_history: 50,
+            }
+        );
+    }
+
+    #[test]
+    fn flags_override_the_config_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("prep.toml");
+        std::fs::write(&file, "[prepare]\nseed = 3\nitem_core = 1\n").unwrap();
+        let cli = parse(&["stats", "--config", file.to_str().unwrap(), "--seed", "9"]).unwrap();
+        let Command::Stats(stats) = cli.command else {
+            panic!("expected stats")
+        };
+        let config = stats.dataset.prepare_config().unwrap();
+        assert_eq!((config.seed, config.item_core), (9, 1));
+    }
+
+    #[test]
+    fn bad_values_are_usage_errors() {
+        for args in [
+            &["stats", "--ties", "random"][..],
+            &["stats", "--id-scheme", "p5"],
+            &["stats", "--seed", "-1"],
+            &["data", "download", "movies"],
+            &["stats", "-v", "-q"],
+            &["frobnicate"],
+        ] {
+            let err = parse(args).unwrap_err();
+            assert_eq!(err.exit_code(), 2, "{args:?}");
+        }
+    }
+
+    #[test]
+    fn global_flags_work_after_the_subcommand() {
+        let cli = parse(&["stats", "--data-dir", "/x", "--no-cache", "-vv"]).unwrap();
+        assert_eq!(cli.global.data_dir, Some(PathBuf::from("/x")));
+        assert!(cli.global.no_cache);
+        assert_eq!(cli.global.verbose, 2);
+    }
+
+    #[test]
+    fn download_takes_digests_and_a_mirror() {
+        let cli = parse(&[
+            "data",
+            "download",
+            "toys",
+            "--sha256",
+            "a=b",
+            "--sha256",
+            "c=d",
+            "--base-url",
+            "file:///m",
+            "--no-meta",
+        ])
+        .unwrap();
+        let Command::Data {
+            command: DataCommand::Download(d),
+        } = cli.command
+        else {
+            panic!("expected data download")
+        };
+        assert_eq!(d.name, "toys");
+        assert_eq!(d.sha256, vec!["a=b", "c=d"]);
+        assert_eq!(d.base_url.as_deref(), Some("file:///m"));
+        assert!(d.no_meta);
+    }
+}

@@ -1,0 +1,55 @@
+//! One module per subcommand; each turns parsed arguments into library calls
+//! and prints the result (data on stdout, logs and progress on stderr).
+
+mod download;
+mod prepare;
+mod run;
+mod stats;
+
+use std::sync::Arc;
+
+use anyhow::Result;
+use recalign_data::{DatasetCache, DatasetSpec, LoadOptions, Loaded, spec};
+
+use crate::args::{Cli, Command, DataCommand, DatasetArgs, GlobalArgs};
+use crate::progress::FileBar;
+
+/// Runs the parsed command line.
+pub fn run(cli: &Cli) -> Result<()> {
+    match &cli.command {
+        Command::Run(args) => run::run(&cli.global, args),
+        Command::Stats(args) => stats::run(&cli.global, args),
+        Command::Prepare(args) => prepare::run(&cli.global, args),
+        Command::Data {
+            command: DataCommand::Download(args),
+        } => download::run(&cli.global, args),
+    }
+}
+
+/// Loads (from the cache when possible) the dataset the flags name.
+pub fn load_dataset(global: &GlobalArgs, args: &DatasetArgs) -> Result<Loaded> {
+    let spec = DatasetSpec::parse(&args.dataset)?;
+    let config = args.prepare_config()?;
+    let cache = (!global.no_cache).then(|| {
+        DatasetCache::new(
+            global
+                .cache_dir
+                .clone()
+                .unwrap_or_else(recalign_data::cache::default_dir),
+        )
+    });
+    let options = LoadOptions {
+        data_dir: spec::data_dir(global.data_dir.as_deref()),
+        items: args.items.clone(),
+        cache,
+        progress: Arc::new(FileBar::new(global.quiet)),
+    };
+    let loaded = recalign_data::load(&spec, &config, &options)?;
+    tracing::info!(
+        dataset = %loaded.dataset.name,
+        from_cache = loaded.from_cache,
+        seconds = format!("{:.3}", loaded.seconds),
+        "dataset loaded"
+    );
+    Ok(loaded)
+}

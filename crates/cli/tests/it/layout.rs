@@ -1,0 +1,46 @@
+//! The crate map: data flows one way (data → … → cli), so no library crate
+//! may depend on a crate above it. This reads each crate's manifest.
+
+use std::path::Path;
+
+/// Each crate and the recalign crates it may depend on.
+const ALLOWED: &[(&str, &[&str])] = &[
+    ("data", &[]),
+    ("fetch", &[]),
+    ("cli", &["recalign-data", "recalign-fetch"]),
+];
+
+#[test]
+fn crates_only_depend_downwards() {
+    let crates = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let mut seen = Vec::new();
+    for entry in std::fs::read_dir(&crates).unwrap() {
+        let dir = entry.unwrap().path();
+        let manifest = dir.join("Cargo.toml");
+        if !manifest.is_file() {
+            continue;
+        }
+        let name = dir.file_name().unwrap().to_string_lossy().into_owned();
+        let allowed = ALLOWED
+            .iter()
+            .find(|(n, _)| *n == name)
+            .unwrap_or_else(|| panic!("crates/{name} is not in the crate map of this test"))
+            .1;
+        let text = std::fs::read_to_string(&manifest).unwrap();
+        for line in text.lines() {
+            let Some(dep) = line
+                .split(['.', ' ', '='])
+                .next()
+                .filter(|d| d.starts_with("recalign-"))
+            else {
+                continue;
+            };
+            assert!(
+                allowed.contains(&dep),
+                "crates/{name} depends on {dep}, which is not below it"
+            );
+        }
+        seen.push(name);
+    }
+    assert_eq!(seen.len(), ALLOWED.len(), "crates found: {seen:?}");
+}
