@@ -17,7 +17,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::prepare::{PrepareConfig, PrepareReport};
-use crate::source::ItemMetadata;
+use crate::source::{Feedback, ItemMetadata};
 
 /// Dense index of a user in a [`Dataset`] (users are sorted by raw id).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -41,53 +41,32 @@ impl ItemIdx {
     }
 }
 
-/// One interaction of a user's sequence (16 bytes: unknown ratings and
-/// timestamps are stored as NaN and `i64::MIN`; read them through
-/// [`Event::rating`] and [`Event::timestamp`]).
-#[derive(Clone, Copy, Serialize, Deserialize)]
+/// One interaction of a user's sequence.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Event {
     /// The item.
     pub item: ItemIdx,
-    rating: f32,
-    timestamp: i64,
-}
-
-impl PartialEq for Event {
-    fn eq(&self, other: &Self) -> bool {
-        self.item == other.item
-            && self.rating() == other.rating()
-            && self.timestamp == other.timestamp
-    }
-}
-
-impl std::fmt::Debug for Event {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Event")
-            .field("item", &self.item)
-            .field("rating", &self.rating())
-            .field("timestamp", &self.timestamp())
-            .finish()
-    }
+    /// Its rating and time.
+    pub feedback: Feedback,
 }
 
 impl Event {
-    /// An event; a non-finite rating or `i64::MIN` timestamp counts as unknown.
+    /// An event (see [`Feedback::new`]).
     pub fn new(item: ItemIdx, rating: Option<f32>, timestamp: Option<i64>) -> Self {
         Event {
             item,
-            rating: rating.filter(|r| r.is_finite()).unwrap_or(f32::NAN),
-            timestamp: timestamp.unwrap_or(i64::MIN),
+            feedback: Feedback::new(rating, timestamp),
         }
     }
 
     /// The rating, if the source has one.
     pub fn rating(&self) -> Option<f32> {
-        (!self.rating.is_nan()).then_some(self.rating)
+        self.feedback.rating()
     }
 
     /// Unix seconds, if the source has them.
     pub fn timestamp(&self) -> Option<i64> {
-        (self.timestamp != i64::MIN).then_some(self.timestamp)
+        self.feedback.timestamp()
     }
 }
 

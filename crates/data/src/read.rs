@@ -173,31 +173,10 @@ impl Input {
 
     /// The first decoded bytes, without consuming them (to sniff a format).
     pub fn peek(&mut self) -> Result<&[u8]> {
-        match self.reader.fill_buf() {
-            Ok(head) => Ok(head),
-            Err(e) => Err(if self.gzip {
-                Error::Gzip {
-                    path: self.path.clone(),
-                    line: 0,
-                    source: e,
-                }
-            } else {
-                Error::io(&self.path, e)
-            }),
-        }
-    }
-
-    /// Turns a read error after `line` complete lines into a crate error.
-    pub fn read_error(&self, line: u64, source: io::Error) -> Error {
-        if self.gzip {
-            Error::Gzip {
-                path: self.path.clone(),
-                line,
-                source,
-            }
-        } else {
-            Error::io(&self.path, source)
-        }
+        let (path, gzip) = (&self.path, self.gzip);
+        self.reader
+            .fill_buf()
+            .map_err(|e| read_error(path, gzip, 0, e))
     }
 
     /// Calls `f(line_number, line)` for every line, without its terminator
@@ -229,7 +208,7 @@ impl Input {
         loop {
             let block = match self.reader.fill_buf() {
                 Ok(block) => block,
-                Err(e) => return Err(self.read_error(line, e)),
+                Err(e) => return Err(read_error(&self.path, self.gzip, line, e)),
             };
             if block.is_empty() {
                 break;
@@ -278,6 +257,20 @@ impl Input {
     /// The decoded byte stream (for the CSV reader).
     pub fn into_reader(self) -> (PathBuf, bool, Box<dyn BufRead + Send>) {
         (self.path, self.gzip, self.reader)
+    }
+}
+
+/// A failed read of `path` after `line` complete lines: a gzip error when the
+/// file is gzip (a truncated or corrupt stream), else an I/O error.
+pub fn read_error(path: &Path, gzip: bool, line: u64, source: io::Error) -> Error {
+    if gzip {
+        Error::Gzip {
+            path: path.to_path_buf(),
+            line,
+            source,
+        }
+    } else {
+        Error::io(path, source)
     }
 }
 

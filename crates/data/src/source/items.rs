@@ -12,7 +12,7 @@ use serde::Deserialize;
 
 use crate::error::{Error, Result};
 use crate::read::{Input, ProgressHandle};
-use crate::source::{ItemMetadata, RawData, SkippedLines, metadata_from_value};
+use crate::source::{FieldProblem, ItemMetadata, RawData, SkippedLines, metadata_from_value};
 
 /// The common shape of a line, deserialised without building a JSON tree.
 /// Lines that do not fit it (a price written as text, categories as one
@@ -47,6 +47,27 @@ pub struct ItemsFile {
 }
 
 impl ItemsFile {
+    /// An empty file record for `path`.
+    pub fn new(path: &Path) -> Self {
+        ItemsFile {
+            path: path.to_path_buf(),
+            ..ItemsFile::default()
+        }
+    }
+
+    /// Records one line's outcome: its entry, or the line as skipped.
+    pub fn record(&mut self, line: u64, entry: Result<(String, ItemMetadata), FieldProblem>) {
+        match entry {
+            Ok(entry) => self.entries.push(entry),
+            Err((field, message)) => self.skip(line, format!("field `{field}`: {message}")),
+        }
+    }
+
+    /// Records `line` as skipped for `reason`.
+    pub fn skip(&mut self, line: u64, reason: impl std::fmt::Display) {
+        self.skipped.push(&self.path, line, reason);
+    }
+
     /// Attaches the metadata to the items of `raw` (ids not among them are
     /// ignored) and records the file and its skipped lines.
     pub fn attach_to(self, raw: &mut RawData) {
@@ -70,10 +91,7 @@ pub fn read_items(path: &Path, progress: &ProgressHandle, raw: &mut RawData) -> 
 
 /// Reads `path` on its own (it can run while the interactions are read).
 pub fn parse_items(path: &Path, progress: &ProgressHandle) -> Result<ItemsFile> {
-    let mut file = ItemsFile {
-        path: path.to_path_buf(),
-        ..ItemsFile::default()
-    };
+    let mut file = ItemsFile::new(path);
     let mut records = 0u64;
     Input::open(path, progress)?.for_each_line(|line, text| {
         if text.trim().is_empty() {
@@ -87,31 +105,19 @@ pub fn parse_items(path: &Path, progress: &ProgressHandle) -> Result<ItemsFile> 
                 .or(fast.asin.as_deref())
                 .filter(|id| !id.is_empty())
         {
-            file.entries.push((
-                id.to_string(),
-                ItemMetadata {
-                    title: fast.title,
-                    brand: fast.brand,
-                    categories: fast.categories.unwrap_or_default(),
-                    price: fast.price,
-                    description: fast.description,
-                },
-            ));
+            let meta = ItemMetadata {
+                title: fast.title,
+                brand: fast.brand,
+                categories: fast.categories.unwrap_or_default(),
+                price: fast.price,
+                description: fast.description,
+            };
+            file.record(line, Ok((id.to_string(), meta)));
             return Ok(());
         }
-        let value = match serde_json::from_str::<serde_json::Value>(text) {
-            Ok(v) => v,
-            Err(e) => {
-                file.skipped.push(path, line, format!("not JSON: {e}"));
-                return Ok(());
-            }
-        };
-        match metadata_from_value(&value, ID_FIELDS) {
-            Ok(entry) => file.entries.push(entry),
-            Err((field, message)) => {
-                file.skipped
-                    .push(path, line, format!("field `{field}`: {message}"));
-            }
+        match serde_json::from_str::<serde_json::Value>(text) {
+            Ok(value) => file.record(line, metadata_from_value(&value, ID_FIELDS)),
+            Err(e) => file.skip(line, format!("not JSON: {e}")),
         }
         Ok(())
     })?;

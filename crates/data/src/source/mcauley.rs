@@ -18,6 +18,7 @@ use serde_json::value::RawValue;
 
 use crate::error::{Error, Result};
 use crate::read::{Input, ProgressHandle};
+use crate::source::items::ItemsFile;
 use crate::source::{RawData, RawInteraction, metadata_from_value, pyliteral};
 
 #[derive(Deserialize)]
@@ -98,6 +99,7 @@ pub fn read_reviews(path: &Path, progress: &ProgressHandle, raw: &mut RawData) -
 /// Reads a `meta_<Category>.json.gz` file and attaches metadata to the items
 /// already in `raw`. Bad lines are skipped and counted.
 pub fn read_meta(path: &Path, progress: &ProgressHandle, raw: &mut RawData) -> Result<()> {
+    let mut file = ItemsFile::new(path);
     let mut records = 0u64;
     Input::open(path, progress)?.for_each_line(|line, text| {
         if text.trim().is_empty() {
@@ -109,22 +111,9 @@ pub fn read_meta(path: &Path, progress: &ProgressHandle, raw: &mut RawData) -> R
         if quick_asin(text).is_some_and(|asin| raw.items.get(asin).is_none()) {
             return Ok(());
         }
-        let value = match pyliteral::parse(text) {
-            Ok(v) => v,
-            Err(e) => {
-                raw.skipped_metadata
-                    .push(path, line, format!("not a Python literal: {e}"));
-                return Ok(());
-            }
-        };
-        match metadata_from_value(&value, &["asin"]) {
-            Ok((id, meta)) => {
-                raw.attach_metadata(&id, meta);
-            }
-            Err((field, message)) => {
-                raw.skipped_metadata
-                    .push(path, line, format!("field `{field}`: {message}"));
-            }
+        match pyliteral::parse(text) {
+            Ok(value) => file.record(line, metadata_from_value(&value, &["asin"])),
+            Err(e) => file.skip(line, format!("not a Python literal: {e}")),
         }
         Ok(())
     })?;
@@ -133,7 +122,7 @@ pub fn read_meta(path: &Path, progress: &ProgressHandle, raw: &mut RawData) -> R
             path: path.to_path_buf(),
         });
     }
-    raw.files.push(path.to_path_buf());
+    file.attach_to(raw);
     Ok(())
 }
 

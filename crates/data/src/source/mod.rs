@@ -98,57 +98,79 @@ impl Interner {
     }
 }
 
-/// One interaction as read, before any filtering or ordering. Unknown
-/// ratings and timestamps are stored as sentinels (NaN, `i64::MIN`) to keep
-/// the struct small; read them through [`RawInteraction::rating`] and
-/// [`RawInteraction::timestamp`].
-#[derive(Clone, Copy)]
-pub struct RawInteraction {
-    /// Index in [`RawData::users`].
-    pub user: u32,
-    /// Index in [`RawData::items`].
-    pub item: u32,
+/// A rating and a time, either of which may be unknown. Stored as
+/// sentinels (NaN, `i64::MIN`) so that an interaction takes 16–24 bytes, not
+/// 32; read them through [`Feedback::rating`] and [`Feedback::timestamp`].
+#[derive(Clone, Copy, Serialize, Deserialize)]
+pub struct Feedback {
     rating: f32,
     timestamp: i64,
 }
 
-impl PartialEq for RawInteraction {
-    fn eq(&self, other: &Self) -> bool {
-        (self.user, self.item, self.timestamp) == (other.user, other.item, other.timestamp)
-            && self.rating() == other.rating()
+impl Feedback {
+    /// A non-finite rating or an `i64::MIN` timestamp counts as unknown.
+    pub fn new(rating: Option<f32>, timestamp: Option<i64>) -> Self {
+        Feedback {
+            rating: rating.filter(|r| r.is_finite()).unwrap_or(f32::NAN),
+            timestamp: timestamp.unwrap_or(i64::MIN),
+        }
+    }
+
+    /// The rating, if known.
+    pub fn rating(&self) -> Option<f32> {
+        (!self.rating.is_nan()).then_some(self.rating)
+    }
+
+    /// Unix seconds, if known.
+    pub fn timestamp(&self) -> Option<i64> {
+        (self.timestamp != i64::MIN).then_some(self.timestamp)
     }
 }
 
-impl std::fmt::Debug for RawInteraction {
+impl PartialEq for Feedback {
+    fn eq(&self, other: &Self) -> bool {
+        self.rating() == other.rating() && self.timestamp == other.timestamp
+    }
+}
+
+impl std::fmt::Debug for Feedback {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("RawInteraction")
-            .field("user", &self.user)
-            .field("item", &self.item)
+        f.debug_struct("Feedback")
             .field("rating", &self.rating())
             .field("timestamp", &self.timestamp())
             .finish()
     }
 }
 
+/// One interaction as read, before any filtering or ordering.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RawInteraction {
+    /// Index in [`RawData::users`].
+    pub user: u32,
+    /// Index in [`RawData::items`].
+    pub item: u32,
+    /// Its rating and time.
+    pub feedback: Feedback,
+}
+
 impl RawInteraction {
-    /// An interaction; a non-finite rating or `i64::MIN` timestamp counts as unknown.
+    /// An interaction (see [`Feedback::new`]).
     pub fn new(user: u32, item: u32, rating: Option<f32>, timestamp: Option<i64>) -> Self {
         RawInteraction {
             user,
             item,
-            rating: rating.filter(|r| r.is_finite()).unwrap_or(f32::NAN),
-            timestamp: timestamp.unwrap_or(i64::MIN),
+            feedback: Feedback::new(rating, timestamp),
         }
     }
 
     /// The rating, when the file has one.
     pub fn rating(&self) -> Option<f32> {
-        (!self.rating.is_nan()).then_some(self.rating)
+        self.feedback.rating()
     }
 
     /// Unix seconds, when the file has them.
     pub fn timestamp(&self) -> Option<i64> {
-        (self.timestamp != i64::MIN).then_some(self.timestamp)
+        self.feedback.timestamp()
     }
 }
 

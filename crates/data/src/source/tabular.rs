@@ -17,10 +17,10 @@
 //! as they are, split on tabs (the fast path for large files).
 //! Leading and trailing spaces around values are ignored.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use crate::error::{Error, Result};
-use crate::read::{Input, ProgressHandle};
+use crate::read::{Input, ProgressHandle, read_error};
 use crate::source::{RawData, RawInteraction};
 
 const USER: &[&str] = &["user_id", "user", "reviewerid"];
@@ -354,22 +354,10 @@ fn delimiter_from_name(path: &Path) -> Option<u8> {
     }
 }
 
-fn read_err(path: &Path, gzip: bool, line: u64, source: std::io::Error) -> Error {
-    if gzip {
-        Error::Gzip {
-            path: PathBuf::from(path),
-            line,
-            source,
-        }
-    } else {
-        Error::io(path, source)
-    }
-}
-
 fn csv_error(path: &Path, gzip: bool, last_line: u64, error: csv::Error) -> Error {
     let line = error.position().map_or(last_line + 1, csv::Position::line);
     match error.into_kind() {
-        csv::ErrorKind::Io(e) => read_err(path, gzip, last_line, e),
+        csv::ErrorKind::Io(e) => read_error(path, gzip, last_line, e),
         other => Error::line(path, line, format!("{other:?}")),
     }
 }
