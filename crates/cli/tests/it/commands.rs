@@ -2,7 +2,7 @@
 
 use predicates::prelude::*;
 
-use crate::util::{recalign, shared_data, write_gz};
+use crate::util::{recalign, shared_data, write_fixture};
 
 #[test]
 fn run_prepares_and_reports_the_embedded_shop() {
@@ -168,11 +168,14 @@ fn bad_input_names_file_line_and_field() {
         .stderr(predicate::str::contains(
             "interactions.csv:3: field `rating`: `five` is not a number",
         ));
-    let gz = dir.path().join("broken.tsv.gz");
     let rows: String = (0..5000)
         .map(|i| format!("u{}\ti{}\t{i}\n", i % 50, i % 7))
         .collect();
-    write_gz(&gz, &format!("user\titem\ttimestamp\n{rows}"));
+    let gz = write_fixture(
+        dir.path(),
+        "broken.tsv.gz",
+        &format!("user\titem\ttimestamp\n{rows}"),
+    );
     let bytes = std::fs::read(&gz).unwrap();
     std::fs::write(&gz, &bytes[..bytes.len() / 2]).unwrap();
     recalign(cache.path())

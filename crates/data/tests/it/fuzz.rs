@@ -5,6 +5,7 @@
 use proptest::prelude::*;
 use recalign_data::read;
 use recalign_data::source::{RawData, items, mcauley, pyliteral, tabular};
+use recalign_testkit::gzip;
 use serde_json::Value;
 
 const TSV: &str = "user_id\titem_id\trating\ttimestamp\nA1\tB1\t5\t1400000000\nA1\tB2\t\t1400000001\nA2\tB1\t3.0\t\n";
@@ -27,13 +28,6 @@ fn read_all(name: &str, bytes: &[u8]) {
     }
     let _ = items::read_items(&path, &p, &mut raw.clone());
     let _ = mcauley::read_meta(&path, &p, &mut raw);
-}
-
-fn gzip(bytes: &[u8]) -> Vec<u8> {
-    use std::io::Write;
-    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
-    gz.write_all(bytes).unwrap();
-    gz.finish().unwrap()
 }
 
 #[derive(Debug, Clone)]
