@@ -15,7 +15,8 @@
 //!   identifiers ([`ids`]); [`Dataset`] exposes the leave-one-out split.
 //! - [`cache`] stores prepared datasets in versioned, checksummed files keyed
 //!   by source and configuration; [`load`] ties it all together.
-//! - [`DatasetStats`] computes the dataset table.
+//! - [`DatasetStats`] computes the dataset table; [`candidates`] draws
+//!   negatives and the ranking protocol's seeded candidate lists.
 //!
 //! ```
 //! use recalign_data::{load, DatasetSpec, LoadOptions, PrepareConfig, Split};
@@ -33,6 +34,7 @@
 #![cfg_attr(not(test), warn(clippy::unwrap_used))]
 
 pub mod cache;
+pub mod candidates;
 pub mod dataset;
 pub mod error;
 pub mod export;

@@ -118,7 +118,6 @@ impl Default for PrepareConfig {
 }
 
 #[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
 struct ConfigFile {
     #[serde(default)]
     prepare: PrepareConfig,
@@ -135,8 +134,8 @@ impl PrepareConfig {
         Ok(())
     }
 
-    /// Reads the `[prepare]` table of a TOML file (other tables are the
-    /// business of later stages and are rejected here until they exist).
+    /// Reads the `[prepare]` table of a TOML file (other tables belong to
+    /// later stages; the binary checks that every table is known).
     pub fn from_toml_file(path: &Path) -> Result<Self> {
         let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
         Self::from_toml_str(&text).map_err(|e| Error::Config(format!("{}: {e}", path.display())))

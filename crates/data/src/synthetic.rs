@@ -4,8 +4,8 @@
 //! tests run on any fresh machine, and it is built so that a model that
 //! learns from interactions can beat popularity on it. What it plants:
 //!
-//! - **A catalogue** (≈1,230 items with the defaults, ≈1,100 after the
-//!   5-core filter) in three departments that mirror the paper's datasets
+//! - **A catalogue** (≈1,230 items with the default 4,000 users, ≈1,100
+//!   after the 5-core filter; proportionally fewer for fewer users) in three departments that mirror the paper's datasets
 //!   (Beauty, Toys & Games, Sports & Outdoors): 59 product types in 15
 //!   subcategories, 8 invented brands per
 //!   department, and titles such as `Aurelle Hyaluronic Serum, 30 ml` built
@@ -616,14 +616,18 @@ pub fn generate(config: &SyntheticConfig) -> RawData {
     let mut items: Vec<GenItem> = Vec::new();
     let mut metadata: Vec<ItemMetadata> = Vec::new();
     let mut titles = std::collections::HashSet::new();
+    // Smaller shops get proportionally smaller catalogues, so that a few
+    // hundred users (tests) still leave a dense 5-core.
+    let density = (config.users as f64 / SyntheticConfig::default().users as f64).min(1.0);
+    let scaled = |n: usize, least: usize| ((n as f64 * density).round() as usize).max(least);
     for (t, product) in TYPES.iter().enumerate() {
         let department = &DEPARTMENTS[product.department];
         let mut brands: Vec<usize> = (0..department.brands.len()).collect();
         brands.shuffle(&mut rng);
-        brands.truncate(rng.random_range(5..=7));
+        brands.truncate(scaled(rng.random_range(5..=7), 2));
         for brand in brands {
             let tier = 0.8 + 0.8 * rng.random::<f64>();
-            for _ in 0..rng.random_range(3..=4) {
+            for _ in 0..scaled(rng.random_range(3..=4), 1) {
                 let attribute = *department.attributes.choose(&mut rng).unwrap_or(&"Classic");
                 let size_index = rng.random_range(0..product.sizes.len());
                 let size = product.sizes[size_index];

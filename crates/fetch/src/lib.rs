@@ -138,10 +138,7 @@ impl Checksums {
             .parent()
             .filter(|d| !d.as_os_str().is_empty())
             .unwrap_or(Path::new("."));
-        let mut tmp = tempfile::Builder::new()
-            .prefix(".recalign-sums")
-            .tempfile_in(dir)
-            .map_err(io_err(dir))?;
+        let mut tmp = temp_file_in(dir, ".recalign-sums").map_err(io_err(dir))?;
         tmp.write_all(text.as_bytes()).map_err(io_err(&self.path))?;
         tmp.persist(&self.path).map_err(|e| FetchError::Io {
             path: self.path.clone(),
@@ -183,6 +180,19 @@ pub fn sha256_file(path: &Path) -> Result<String, FetchError> {
     Ok(hex(&hasher.finalize()))
 }
 
+/// A temporary file in `dir` with the permissions of an ordinary new file
+/// (`tempfile` alone makes it private to its owner).
+fn temp_file_in(dir: &Path, prefix: &str) -> io::Result<tempfile::NamedTempFile> {
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(prefix);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        builder.permissions(std::fs::Permissions::from_mode(0o666));
+    }
+    builder.tempfile_in(dir)
+}
+
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
@@ -203,10 +213,7 @@ pub fn fetch(
         .filter(|d| !d.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir).map_err(io_err(dir))?;
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".recalign-download")
-        .tempfile_in(dir)
-        .map_err(io_err(dir))?;
+    let mut tmp = temp_file_in(dir, ".recalign-download").map_err(io_err(dir))?;
     let mut hasher = Sha256::new();
     let mut buf = vec![0u8; 1 << 16];
     let mut done = 0u64;

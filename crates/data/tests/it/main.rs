@@ -2,6 +2,7 @@
 
 mod amazon;
 mod cache;
+mod candidates;
 mod formats;
 mod fuzz;
 mod split;
