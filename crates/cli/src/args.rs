@@ -67,8 +67,9 @@ pub struct GlobalArgs {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run the main job on a dataset (the embedded synthetic shop by
-    /// default): prepare it and report it. Later stages (samples, training,
-    /// evaluation) join this command as they land.
+    /// default): prepare it, write its training samples into
+    /// recalign-out/DATASET, and report both. Training and evaluation join
+    /// this command as they land.
     Run(RunArgs),
 
     /// Print a dataset's statistics: the paper's dataset table (users, items,
@@ -80,6 +81,13 @@ pub enum Command {
     /// item identifiers) into the cache, and optionally export the split as
     /// TSV files for other tools.
     Prepare(PrepareArgs),
+
+    /// Write the paper's training samples as JSON lines: retrieval, ranking
+    /// and rating (the informative variant: no user ids, items with titles;
+    /// or P5's with --style p5) plus the auxiliary tasks MIM, MLM and BPR,
+    /// for the train, valid and test splits without leakage. `samples show`
+    /// prints a few, to judge them at a glance.
+    Samples(Box<SamplesArgs>),
 
     /// Dataset files: download McAuley's originals.
     Data {
@@ -119,7 +127,7 @@ pub struct DatasetArgs {
     #[arg(long, value_name = "FILE")]
     pub items: Option<PathBuf>,
 
-    /// TOML file with a `[prepare]` table; flags below override it
+    /// TOML file with `[prepare]` and `[samples]` tables; flags override it
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
 
@@ -142,7 +150,8 @@ pub struct DatasetArgs {
     #[arg(long, value_name = "SCHEME", value_parser = PossibleValuesParser::new(["random", "sequential-train", "sequential"]).try_map(|s| s.parse::<IdScheme>()))]
     pub id_scheme: Option<IdScheme>,
 
-    /// Seed of every random choice in preparation [default: 42]
+    /// Seed of every random choice (preparation, and the samples of
+    /// `recalign samples`) [default: 42]
     #[arg(long, value_name = "N")]
     pub seed: Option<u64>,
 
@@ -187,6 +196,14 @@ pub struct RunArgs {
     /// The dataset.
     #[command(flatten)]
     pub dataset: DatasetArgs,
+
+    /// How samples are written.
+    #[command(flatten)]
+    pub samples: SampleStyleArgs,
+
+    /// Folder for the run's outputs [default: recalign-out/DATASET]
+    #[arg(long, value_name = "DIR", help_heading = "Options")]
+    pub out: Option<PathBuf>,
 }
 
 /// `recalign stats`
@@ -213,6 +230,93 @@ pub struct PrepareArgs {
     /// identifier, title) into DIR
     #[arg(long, value_name = "DIR", help_heading = "Options")]
     pub export: Option<PathBuf>,
+}
+
+/// `recalign samples`
+#[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
+pub struct SamplesArgs {
+    /// Print examples instead of writing files.
+    #[command(subcommand)]
+    pub command: Option<SamplesCommand>,
+
+    /// The dataset.
+    #[command(flatten)]
+    pub dataset: DatasetArgs,
+
+    /// How to write samples.
+    #[command(flatten)]
+    pub samples: SampleStyleArgs,
+
+    /// Folder to write train/valid/test JSON lines, candidate lists and the
+    /// manifest into
+    #[arg(long, value_name = "DIR", required = true, help_heading = "Options")]
+    pub out: Option<PathBuf>,
+
+    /// Compress the sample files with gzip
+    #[arg(long, help_heading = "Options")]
+    pub gzip: bool,
+
+    /// Write only shard I of N (0-based): a contiguous share of the users;
+    /// the shards concatenated in order are the whole output
+    #[arg(long, value_name = "I/N", help_heading = "Options")]
+    pub shard: Option<recalign_samples::Shard>,
+
+    /// Splits to write
+    #[arg(
+        long,
+        value_name = "SPLITS",
+        value_delimiter = ',',
+        default_value = "train,valid,test",
+        help_heading = "Options"
+    )]
+    pub splits: Vec<recalign_data::Split>,
+}
+
+/// Options that shape the samples, for writing and for showing.
+#[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "Samples")]
+pub struct SampleStyleArgs {
+    /// Wording of the recommendation tasks: the paper's informative samples,
+    /// or P5's (user id, item ids only) for comparison [default: informative]
+    #[arg(long, value_name = "STYLE", value_parser = PossibleValuesParser::new(["informative", "p5"]).map(|s| if s == "p5" { recalign_samples::Style::P5 } else { recalign_samples::Style::Informative }))]
+    pub style: Option<recalign_samples::Style>,
+
+    /// Passes over the users for training samples, each with fresh random
+    /// choices [default: 1]
+    #[arg(long, value_name = "N")]
+    pub epochs: Option<usize>,
+}
+
+/// `recalign samples …`
+#[derive(Debug, Subcommand)]
+pub enum SamplesCommand {
+    /// Print a few samples of one task, readably.
+    Show(ShowArgs),
+}
+
+/// `recalign samples show`
+#[derive(Debug, Args)]
+pub struct ShowArgs {
+    /// The dataset.
+    #[command(flatten)]
+    pub dataset: DatasetArgs,
+
+    /// How samples are written.
+    #[command(flatten)]
+    pub samples: SampleStyleArgs,
+
+    /// The task: retrieval, ranking, rating, mim, mlm, bpr
+    #[arg(long, value_parser = PossibleValuesParser::new(["retrieval", "ranking", "rating", "mim", "mlm", "bpr"]).try_map(|s| recalign_samples::Task::from_name(&s).ok_or("unknown task")), help_heading = "Options")]
+    pub task: recalign_samples::Task,
+
+    /// How many samples
+    #[arg(short = 'n', long, default_value_t = 3, help_heading = "Options")]
+    pub count: usize,
+
+    /// Which split
+    #[arg(long, default_value = "train", help_heading = "Options")]
+    pub split: recalign_data::Split,
 }
 
 /// `recalign data download`
@@ -334,6 +438,66 @@ mod tests {
         assert_eq!(cli.global.data_dir, Some(PathBuf::from("/x")));
         assert!(cli.global.no_cache);
         assert_eq!(cli.global.verbose, 2);
+    }
+
+    #[test]
+    fn samples_writes_or_shows() {
+        let cli = parse(&[
+            "samples",
+            "-d",
+            "beauty",
+            "--out",
+            "o",
+            "--seed",
+            "3",
+            "--style",
+            "p5",
+            "--shard",
+            "1/4",
+            "--splits",
+            "train,test",
+            "--gzip",
+            "--epochs",
+            "2",
+        ])
+        .unwrap();
+        let Command::Samples(s) = cli.command else {
+            panic!("expected samples")
+        };
+        assert!(s.command.is_none());
+        assert_eq!(s.out, Some(PathBuf::from("o")));
+        assert_eq!(s.dataset.seed, Some(3));
+        assert_eq!(s.samples.style, Some(recalign_samples::Style::P5));
+        assert_eq!(s.samples.epochs, Some(2));
+        assert_eq!(
+            s.shard,
+            Some(recalign_samples::Shard { index: 1, count: 4 })
+        );
+        assert_eq!(
+            s.splits,
+            vec![recalign_data::Split::Train, recalign_data::Split::Test]
+        );
+        let cli = parse(&["samples", "show", "--task", "mlm", "-n", "2", "-d", "toys"]).unwrap();
+        let Command::Samples(s) = cli.command else {
+            panic!("expected samples")
+        };
+        let Some(SamplesCommand::Show(show)) = s.command else {
+            panic!("expected show")
+        };
+        assert_eq!(
+            (show.task, show.count),
+            (recalign_samples::Task::MaskedLanguageModeling, 2)
+        );
+        assert_eq!(show.dataset.dataset, "toys");
+        for bad in [
+            &["samples"][..],
+            &["samples", "--out", "o", "--shard", "4/4"],
+            &["samples", "show", "--task", "ranks"],
+            &["samples", "show"],
+            &["samples", "--out", "o", "--splits", "eval"],
+        ] {
+            assert_eq!(parse(bad).unwrap_err().exit_code(), 2, "{bad:?}");
+        }
     }
 
     #[test]

@@ -4,11 +4,12 @@
 mod download;
 mod prepare;
 mod run;
+mod samples;
 mod stats;
 
 use std::sync::Arc;
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 use recalign_data::{DatasetCache, DatasetSpec, LoadOptions, Loaded, spec};
 
 use crate::args::{Cli, Command, DataCommand, DatasetArgs, GlobalArgs};
@@ -20,14 +21,41 @@ pub fn run(cli: &Cli) -> Result<()> {
         Command::Run(args) => run::run(&cli.global, args),
         Command::Stats(args) => stats::run(&cli.global, args),
         Command::Prepare(args) => prepare::run(&cli.global, args),
+        Command::Samples(args) => samples::run(&cli.global, args),
         Command::Data {
             command: DataCommand::Download(args),
         } => download::run(&cli.global, args),
     }
 }
 
+/// The tables a run's TOML file may hold, one per stage.
+const CONFIG_TABLES: &[&str] = &["prepare", "samples"];
+
+/// Rejects a config file with a table no stage reads (a typo such as
+/// `[sample]` would otherwise be ignored silently).
+fn check_config_tables(path: &std::path::Path) -> Result<()> {
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let table: toml::Table = text
+        .parse()
+        .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+    for key in table.keys() {
+        if !CONFIG_TABLES.contains(&key.as_str()) {
+            anyhow::bail!(
+                "{}: unknown table or key `{key}` (expected the tables {})",
+                path.display(),
+                CONFIG_TABLES.join(", ")
+            );
+        }
+    }
+    Ok(())
+}
+
 /// Loads (from the cache when possible) the dataset the flags name.
 pub fn load_dataset(global: &GlobalArgs, args: &DatasetArgs) -> Result<Loaded> {
+    if let Some(path) = &args.config {
+        check_config_tables(path)?;
+    }
     let spec = DatasetSpec::parse(&args.dataset)?;
     let config = args.prepare_config()?;
     let cache = (!global.no_cache).then(|| {

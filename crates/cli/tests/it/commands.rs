@@ -5,15 +5,20 @@ use predicates::prelude::*;
 use crate::util::{recalign, shared_data, write_fixture};
 
 #[test]
-fn run_prepares_and_reports_the_embedded_shop() {
+fn run_prepares_the_embedded_shop_and_writes_its_samples() {
     let cache = tempfile::tempdir().unwrap();
+    let out = tempfile::tempdir().unwrap();
     recalign(cache.path())
-        .arg("run")
+        .args(["run", "--out"])
+        .arg(out.path())
         .assert()
         .success()
         .stdout(predicate::str::contains("== data: synthetic =="))
         .stdout(predicate::str::contains("split          leave-one-out"))
-        .stdout(predicate::str::contains("test item: ["));
+        .stdout(predicate::str::contains("== samples: "))
+        .stdout(predicate::str::contains("[mlm · mlm-"))
+        .stdout(predicate::str::contains("[bpr · bpr-"));
+    assert!(out.path().join("samples/train.jsonl").is_file());
 }
 
 #[test]

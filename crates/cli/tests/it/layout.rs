@@ -9,7 +9,11 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("data", &[]),
     ("fetch", &[]),
     ("testkit", &[]),
-    ("cli", &["recalign-data", "recalign-fetch"]),
+    ("samples", &["recalign-data"]),
+    (
+        "cli",
+        &["recalign-data", "recalign-fetch", "recalign-samples"],
+    ),
 ];
 
 #[test]

@@ -4,4 +4,5 @@
 mod commands;
 mod download;
 mod layout;
+mod samples;
 mod util;

@@ -1,0 +1,82 @@
+//! Rating prediction: a history with ratings and an item → its rating.
+//!
+//! Only for datasets with ratings (the shared Amazon files have none yet;
+//! the embedded shop and McAuley's originals do). History items show their
+//! rating where it is known; a target whose rating is unknown is skipped.
+
+use recalign_data::{Event, Split};
+
+use crate::config::Style;
+use crate::render::{join, rating_text, separator};
+use crate::templates::Slot;
+use crate::{Sample, Task, UserContext};
+
+pub(super) fn generate<'d>(
+    mut ctx: UserContext<'_, 'd>,
+    emit: &mut dyn FnMut(Sample<'d>),
+    skipped: &mut dyn FnMut(Task),
+) {
+    if ctx.split == Split::Train {
+        let train = ctx.train();
+        let positions = ctx.positions(ctx.config().rating.per_user, |t| {
+            train[t].rating().is_some()
+        });
+        if positions.is_empty() {
+            skipped(Task::Rating);
+        }
+        for t in positions {
+            emit(sample(&mut ctx, &train[..t], train[t]));
+        }
+    } else if let Some(held) = ctx.dataset().held_out(ctx.user, ctx.split) {
+        if held.target.rating().is_some() {
+            emit(sample(&mut ctx, held.history, held.target));
+        } else {
+            skipped(Task::Rating);
+        }
+    }
+}
+
+/// `ID: x, title: t, rating: 4` (the rating only where known).
+fn rated(out: &mut String, text: &str, e: &Event) {
+    out.push_str(text);
+    if let Some(r) = e.rating() {
+        out.push_str(", rating: ");
+        out.push_str(&rating_text(r, Style::Informative));
+    }
+}
+
+fn sample<'d>(ctx: &mut UserContext<'_, 'd>, history: &[Event], target: Event) -> Sample<'d> {
+    let template = ctx.template(Task::Rating);
+    let style = ctx.style();
+    let user = ctx.p5_user();
+    let texts = ctx.texts();
+    let item = match style {
+        Style::Informative => texts.full(target.item, style).to_string(),
+        Style::P5 => format!("item_{}", texts.id(target.item)),
+    };
+    let fixed = template.input.literal_len() + user.len() + item.len();
+    let window = ctx.window(history, fixed, |e| texts.full(e.item, style).len() + 11);
+    let mut input = String::with_capacity(fixed + window.len() * 72);
+    template.input.render(&mut input, |slot, out| match slot {
+        Slot::History => join(out, window, separator(style), |e, o| {
+            rated(o, texts.full(e.item, style), e);
+        }),
+        Slot::Item => out.push_str(&item),
+        Slot::User => out.push_str(&user),
+        _ => {}
+    });
+    let mut answer = String::new();
+    let rating = target.rating().unwrap_or_default();
+    template.target.render(&mut answer, |_, out| {
+        out.push_str(&rating_text(rating, style))
+    });
+    Sample {
+        task: Task::Rating,
+        template: template.spec.id,
+        split: ctx.split,
+        user: ctx.user_id,
+        input,
+        target: answer,
+        target_items: Vec::new(),
+    }
+}

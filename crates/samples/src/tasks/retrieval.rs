@@ -1,0 +1,60 @@
+//! Next-item retrieval: a history → the next item's identifier.
+
+use recalign_data::{Event, Split};
+
+use crate::render::{join, separator};
+use crate::templates::Slot;
+use crate::{Sample, Task, UserContext};
+
+pub(super) fn generate<'d>(
+    mut ctx: UserContext<'_, 'd>,
+    emit: &mut dyn FnMut(Sample<'d>),
+    skipped: &mut dyn FnMut(Task),
+) {
+    if ctx.split == Split::Train {
+        let train = ctx.train();
+        let positions = ctx.positions(ctx.config().retrieval.per_user, |_| true);
+        if positions.is_empty() {
+            skipped(Task::Retrieval);
+        }
+        for t in positions {
+            emit(sample(&mut ctx, &train[..t], train[t]));
+        }
+    } else if let Some(held) = ctx.dataset().held_out(ctx.user, ctx.split) {
+        emit(sample(&mut ctx, held.history, held.target));
+    }
+}
+
+fn sample<'d>(ctx: &mut UserContext<'_, 'd>, history: &[Event], target: Event) -> Sample<'d> {
+    let template = ctx.template(Task::Retrieval);
+    let style = ctx.style();
+    let user = ctx.p5_user();
+    let texts = ctx.texts();
+    let fixed = template.input.literal_len() + user.len();
+    let window = ctx.window(history, fixed, |e| texts.full(e.item, style).len());
+    let mut input = String::with_capacity(fixed + window.len() * 64);
+    template.input.render(&mut input, |slot, out| match slot {
+        Slot::History => join(out, window, separator(style), |e, o| {
+            o.push_str(texts.full(e.item, style));
+        }),
+        Slot::User => out.push_str(&user),
+        _ => {}
+    });
+    let mut answer = String::new();
+    template.target.render(&mut answer, |_, out| {
+        if ctx.config().retrieval.target_titles {
+            out.push_str(texts.full(target.item, style));
+        } else {
+            out.push_str(texts.id(target.item));
+        }
+    });
+    Sample {
+        task: Task::Retrieval,
+        template: template.spec.id,
+        split: ctx.split,
+        user: ctx.user_id,
+        input,
+        target: answer,
+        target_items: vec![ctx.raw_id(target.item)],
+    }
+}

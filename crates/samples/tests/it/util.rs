@@ -1,0 +1,89 @@
+//! A small embedded shop and helpers to read samples back.
+
+use std::sync::OnceLock;
+
+use recalign_data::synthetic::SyntheticConfig;
+use recalign_data::{Dataset, DatasetSpec, LoadOptions, PrepareConfig, Split, UserIdx};
+use recalign_samples::{Generator, Sample, SamplesConfig};
+
+/// 400 shoppers, prepared once per test binary.
+pub fn shop() -> &'static Dataset {
+    static SHOP: OnceLock<Dataset> = OnceLock::new();
+    SHOP.get_or_init(|| {
+        let spec = DatasetSpec::Synthetic(SyntheticConfig {
+            seed: 11,
+            users: 400,
+        });
+        recalign_data::load(&spec, &PrepareConfig::default(), &LoadOptions::default())
+            .expect("the shop prepares")
+            .dataset
+    })
+}
+
+/// Every sample of every user for `split`.
+pub fn all_samples<'d>(generator: &Generator<'d>, split: Split) -> Vec<Sample<'d>> {
+    generator
+        .dataset()
+        .users()
+        .flat_map(|u| generator.user_samples(u, split, 0))
+        .collect()
+}
+
+/// A generator over the shop with `config`.
+pub fn generator(config: SamplesConfig) -> Generator<'static> {
+    Generator::new(shop(), config).expect("valid config")
+}
+
+/// The identifiers written as `ID: <digits>` in `text`, in order.
+pub fn ids_in(text: &str) -> Vec<String> {
+    text.match_indices("ID: ")
+        .map(|(at, _)| {
+            text[at + 4..]
+                .chars()
+                .take_while(char::is_ascii_digit)
+                .collect::<String>()
+        })
+        .filter(|id| !id.is_empty())
+        .collect()
+}
+
+/// The identifier of `user`'s held-out item in `split`.
+pub fn held_out_id(data: &Dataset, user: UserIdx, split: Split) -> String {
+    let held = data.held_out(user, split).expect("a held-out split");
+    data.item(held.target.item).identifier.clone()
+}
+
+/// `ID: x, title: t` (or `ID: x`) for an item, as the samples render it.
+pub fn full_text(data: &Dataset, item: recalign_data::ItemIdx) -> String {
+    let item = data.item(item);
+    match item.title() {
+        Some(title) => format!("ID: {}, title: {title}", item.identifier),
+        None => format!("ID: {}", item.identifier),
+    }
+}
+
+/// Replaces each `<extra_id_k>` in `text` by `fill(k)`.
+pub fn fill_sentinels(text: &str, fill: impl Fn(usize) -> String) -> String {
+    let mut out = String::new();
+    let mut rest = text;
+    while let Some(at) = rest.find("<extra_id_") {
+        out.push_str(&rest[..at]);
+        let after = &rest[at + "<extra_id_".len()..];
+        let end = after.find('>').expect("closed sentinel");
+        let k: usize = after[..end].parse().expect("sentinel number");
+        out.push_str(&fill(k));
+        rest = &after[end + 1..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// The texts after each sentinel of a T5 target, `<extra_id_0> a <extra_id_1> b`.
+pub fn sentinel_parts(target: &str) -> Vec<String> {
+    let mut parts = Vec::new();
+    for chunk in target.split("<extra_id_").skip(1) {
+        let end = chunk.find('>').expect("closed sentinel");
+        parts.push(chunk[end + 1..].trim().to_string());
+    }
+    parts
+}
