@@ -365,6 +365,25 @@ impl<'g, 'd> UserContext<'g, 'd> {
         &recent[recent.len() - n..]
     }
 
+    /// A sample of this user and split.
+    fn sample(
+        &self,
+        template: &'static Template,
+        input: String,
+        target: String,
+        target_items: Vec<&'d str>,
+    ) -> Sample<'d> {
+        Sample {
+            task: template.spec.task,
+            template: template.spec.id,
+            split: self.split,
+            user: self.user_id,
+            input,
+            target,
+            target_items,
+        }
+    }
+
     /// Raw item ids for `target_items`.
     fn raw_id(&self, item: recalign_data::ItemIdx) -> &'d str {
         &self.dataset().item(item).raw_id

@@ -58,14 +58,6 @@ pub(super) fn generate<'d>(
             Slot::Choice => out.push(if positive_first { 'A' } else { 'B' }),
             _ => out.push_str(texts.bare(positive, style)),
         });
-        emit(Sample {
-            task: Task::Bpr,
-            template: template.spec.id,
-            split: ctx.split,
-            user: ctx.user_id,
-            input,
-            target: answer,
-            target_items: vec![ctx.raw_id(positive)],
-        });
+        emit(ctx.sample(template, input, answer, vec![ctx.raw_id(positive)]));
     }
 }

@@ -73,17 +73,16 @@ pub(super) fn generate<'d>(
                 out.push_str(texts.full(window[i].item, style));
             }
         });
-        emit(Sample {
-            task: Task::MaskedItemModeling,
-            template: template.spec.id,
-            split: ctx.split,
-            user: ctx.user_id,
-            input,
-            target: answer,
-            target_items: positions
-                .iter()
-                .map(|&i| ctx.raw_id(window[i].item))
-                .collect(),
-        });
+        emit(
+            ctx.sample(
+                template,
+                input,
+                answer,
+                positions
+                    .iter()
+                    .map(|&i| ctx.raw_id(window[i].item))
+                    .collect(),
+            ),
+        );
     }
 }

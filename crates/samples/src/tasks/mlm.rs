@@ -72,15 +72,7 @@ pub(super) fn generate<'d>(
             }
             sentinel(out, runs.len());
         });
-        emit(Sample {
-            task: Task::MaskedLanguageModeling,
-            template: template.spec.id,
-            split: ctx.split,
-            user: ctx.user_id,
-            input,
-            target: answer,
-            target_items: Vec::new(),
-        });
+        emit(ctx.sample(template, input, answer, Vec::new()));
     }
 }
 

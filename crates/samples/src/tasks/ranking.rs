@@ -97,13 +97,5 @@ fn sample<'d>(
     template
         .target
         .render(&mut answer, |_, out| out.push_str(texts.id(target.item)));
-    Sample {
-        task: Task::Ranking,
-        template: template.spec.id,
-        split: ctx.split,
-        user: ctx.user_id,
-        input,
-        target: answer,
-        target_items: vec![ctx.raw_id(target.item)],
-    }
+    ctx.sample(template, input, answer, vec![ctx.raw_id(target.item)])
 }

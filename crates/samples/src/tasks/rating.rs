@@ -70,13 +70,5 @@ fn sample<'d>(ctx: &mut UserContext<'_, 'd>, history: &[Event], target: Event) -
     template.target.render(&mut answer, |_, out| {
         out.push_str(&rating_text(rating, style))
     });
-    Sample {
-        task: Task::Rating,
-        template: template.spec.id,
-        split: ctx.split,
-        user: ctx.user_id,
-        input,
-        target: answer,
-        target_items: Vec::new(),
-    }
+    ctx.sample(template, input, answer, Vec::new())
 }

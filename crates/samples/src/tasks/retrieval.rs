@@ -48,13 +48,5 @@ fn sample<'d>(ctx: &mut UserContext<'_, 'd>, history: &[Event], target: Event) -
             out.push_str(texts.id(target.item));
         }
     });
-    Sample {
-        task: Task::Retrieval,
-        template: template.spec.id,
-        split: ctx.split,
-        user: ctx.user_id,
-        input,
-        target: answer,
-        target_items: vec![ctx.raw_id(target.item)],
-    }
+    ctx.sample(template, input, answer, vec![ctx.raw_id(target.item)])
 }
