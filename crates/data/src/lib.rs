@@ -109,10 +109,11 @@ pub fn load(spec: &DatasetSpec, config: &PrepareConfig, options: &LoadOptions) -
             let key = CacheKey::new(&source, config)?;
             match cache.load(&name, &key) {
                 Ok(Some(dataset)) => {
-                    tracing::debug!(path = %cache.path(&name, &key).display(), "dataset read from cache");
+                    let path = cache.path(&name, &key);
+                    tracing::debug!(path = %path.display(), "dataset read from cache");
                     return Ok(Loaded {
                         dataset,
-                        cache_file: Some(cache.path(&name, &key)),
+                        cache_file: Some(path),
                         from_cache: true,
                         seconds: start.elapsed().as_secs_f64(),
                     });

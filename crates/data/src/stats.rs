@@ -152,19 +152,16 @@ impl DatasetStats {
         for title in items.iter().filter_map(|i| i.title()) {
             *title_counts.entry(title).or_insert(0) += 1;
         }
-        let published = match dataset.name.as_str() {
-            name if Amazon::from_name(name).is_some() => Amazon::from_name(name).map(|a| {
-                let counts = a.published();
-                PublishedCheck {
-                    source: "P5 / TIGER / OpenP5 dataset tables",
-                    counts,
-                    matches: counts.users == dataset.num_users()
-                        && counts.items == dataset.num_items()
-                        && counts.interactions == dataset.num_interactions(),
-                }
-            }),
-            _ => None,
-        };
+        let published = Amazon::from_name(&dataset.name).map(|a| {
+            let counts = a.published();
+            PublishedCheck {
+                source: "P5 / TIGER / OpenP5 dataset tables",
+                counts,
+                matches: counts.users == dataset.num_users()
+                    && counts.items == dataset.num_items()
+                    && counts.interactions == dataset.num_interactions(),
+            }
+        });
         DatasetStats {
             dataset: dataset.name.clone(),
             users: dataset.num_users(),

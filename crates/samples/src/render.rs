@@ -133,6 +133,12 @@ pub fn rating_text(rating: f32, style: Style) -> String {
     }
 }
 
+/// T5 has 100 sentinels, `<extra_id_0>` … `<extra_id_99>`.
+pub const SENTINELS: usize = 100;
+
+/// Length of the longest sentinel, `<extra_id_99>`.
+pub const SENTINEL_LEN: usize = 13;
+
 /// T5's `i`-th sentinel token, `<extra_id_i>`.
 pub fn sentinel(out: &mut String, i: usize) {
     out.push_str("<extra_id_");

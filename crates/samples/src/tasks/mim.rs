@@ -10,12 +10,9 @@
 use recalign_data::Split;
 
 use crate::config::Style;
-use crate::render::{join, sentinel, separator};
+use crate::render::{SENTINEL_LEN, join, sentinel, separator};
 use crate::templates::Slot;
 use crate::{Sample, Task, UserContext};
-
-/// Longest sentinel, `<extra_id_99>`.
-const SENTINEL_LEN: usize = 13;
 
 pub(super) fn generate<'d>(
     mut ctx: UserContext<'_, 'd>,

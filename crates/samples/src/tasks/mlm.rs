@@ -14,12 +14,9 @@ use rand::Rng;
 use recalign_data::Split;
 
 use crate::config::Style;
-use crate::render::{sentinel, separator};
+use crate::render::{SENTINELS, sentinel, separator};
 use crate::templates::Slot;
 use crate::{Sample, Task, UserContext};
-
-/// T5 has 100 sentinels, `<extra_id_0>` … `<extra_id_99>`.
-const SENTINELS: usize = 100;
 
 pub(super) fn generate<'d>(
     mut ctx: UserContext<'_, 'd>,
@@ -155,7 +152,7 @@ fn noise_mask(rng: &mut impl Rng, length: usize, noise: usize, spans: usize) -> 
 
 /// A random split of `total` into `parts` positive lengths (T5's
 /// `_random_segmentation`).
-pub fn span_lengths(rng: &mut impl Rng, total: usize, parts: usize) -> Vec<usize> {
+fn span_lengths(rng: &mut impl Rng, total: usize, parts: usize) -> Vec<usize> {
     let parts = parts.clamp(1, total.max(1));
     let mut cuts = rand::seq::index::sample(rng, total - 1, parts - 1).into_vec();
     cuts.iter_mut().for_each(|c| *c += 1);

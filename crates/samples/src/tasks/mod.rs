@@ -16,8 +16,6 @@ mod retrieval;
 
 use crate::{Sample, Task, UserContext};
 
-pub use mlm::span_lengths;
-
 /// Makes `task`'s samples for the user of `ctx`.
 pub(crate) fn generate<'d>(
     task: Task,
