@@ -10,6 +10,8 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("fetch", &[]),
     ("testkit", &[]),
     ("samples", &["recalign-data"]),
+    ("tokenizer", &[]),
+    ("t5", &[]),
     (
         "cli",
         &["recalign-data", "recalign-fetch", "recalign-samples"],

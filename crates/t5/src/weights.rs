@@ -1,0 +1,272 @@
+//! Parameters under their Hugging Face names.
+//!
+//! The model is built through a [`ParamBuilder`] that hands out each tensor by
+//! its HF name: from a `model.safetensors` (checking shape and dtype, and that
+//! nothing is left over) or from T5's random initialisation, seeded. Parameter
+//! ids are the construction order, so a rebuilt model has the same ids and an
+//! optimizer's saved state finds its tensors again.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+use burn::module::{Module, ModuleVisitor, Param, ParamId};
+use burn::tensor::{Tensor, TensorData, backend::Backend};
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+use rand_distr::{Distribution, Normal};
+use safetensors::{Dtype, tensor::Metadata};
+
+use crate::error::{Error, Result};
+
+/// How a freshly initialised tensor is filled.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Init {
+    /// Normal with mean 0 and this standard deviation (times the factor).
+    Normal(f64),
+    /// All ones (norm weights).
+    Ones,
+}
+
+/// A `model.safetensors` read into memory, handing out tensors by name.
+pub struct Checkpoint {
+    path: PathBuf,
+    bytes: Vec<u8>,
+    data_start: usize,
+    metadata: Metadata,
+    taken: BTreeSet<String>,
+}
+
+impl Checkpoint {
+    /// Reads a safetensors file and parses its header.
+    pub fn read(path: &Path) -> Result<Self> {
+        let bytes = std::fs::read(path).map_err(|source| Error::Io {
+            path: path.to_owned(),
+            source,
+        })?;
+        let (header_len, metadata) =
+            safetensors::SafeTensors::read_metadata(&bytes).map_err(|e| Error::Safetensors {
+                path: path.to_owned(),
+                message: e.to_string(),
+            })?;
+        Ok(Self {
+            path: path.to_owned(),
+            bytes,
+            data_start: 8 + header_len,
+            metadata,
+            taken: BTreeSet::new(),
+        })
+    }
+
+    /// The file this checkpoint was read from.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Whether the file holds a tensor of this name.
+    pub fn contains(&self, name: &str) -> bool {
+        self.metadata.info(name).is_some()
+    }
+
+    /// Every tensor name in the file.
+    pub fn names(&self) -> BTreeSet<String> {
+        self.metadata.tensors().into_keys().collect()
+    }
+
+    /// The tensor `name` as f32 values, checked against `shape`.
+    pub fn take(&mut self, name: &str, shape: &[usize]) -> Result<Vec<f32>> {
+        let info = self
+            .metadata
+            .info(name)
+            .ok_or_else(|| Error::MissingTensor {
+                path: self.path.clone(),
+                name: name.to_owned(),
+                expected: shape.to_vec(),
+            })?;
+        if info.shape != shape {
+            return Err(Error::TensorShape {
+                path: self.path.clone(),
+                name: name.to_owned(),
+                found: info.shape.clone(),
+                expected: shape.to_vec(),
+            });
+        }
+        let (start, end) = info.data_offsets;
+        let raw = &self.bytes[self.data_start + start..self.data_start + end];
+        let values = match info.dtype {
+            Dtype::F32 => raw
+                .chunks_exact(4)
+                .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+                .collect(),
+            Dtype::F16 => raw
+                .chunks_exact(2)
+                .map(|b| half::f16::from_le_bytes([b[0], b[1]]).to_f32())
+                .collect(),
+            Dtype::BF16 => raw
+                .chunks_exact(2)
+                .map(|b| half::bf16::from_le_bytes([b[0], b[1]]).to_f32())
+                .collect(),
+            other => {
+                return Err(Error::TensorDtype {
+                    path: self.path.clone(),
+                    name: name.to_owned(),
+                    dtype: format!("{other:?}"),
+                });
+            }
+        };
+        self.taken.insert(name.to_owned());
+        Ok(values)
+    }
+
+    /// Marks tensors as accounted for without reading them (aliases).
+    pub(crate) fn skip(&mut self, name: &str) {
+        if self.contains(name) {
+            self.taken.insert(name.to_owned());
+        }
+    }
+
+    /// Fails if the file holds tensors nothing asked for.
+    pub(crate) fn finish(&self) -> Result<()> {
+        let left: Vec<String> = self
+            .names()
+            .into_iter()
+            .filter(|name| !self.taken.contains(name))
+            .collect();
+        if left.is_empty() {
+            Ok(())
+        } else {
+            Err(Error::UnexpectedTensors {
+                path: self.path.clone(),
+                names: left.into_iter().take(10).collect(),
+            })
+        }
+    }
+}
+
+enum Source<'a> {
+    Random { rng: Box<ChaCha8Rng>, factor: f64 },
+    Checkpoint(&'a mut Checkpoint),
+}
+
+/// Builds parameters by HF name, from a checkpoint or at random.
+pub(crate) struct ParamBuilder<'a, B: Backend> {
+    device: B::Device,
+    source: Source<'a>,
+    names: Vec<String>,
+}
+
+impl<'a, B: Backend> ParamBuilder<'a, B> {
+    /// T5's initialisation, seeded, with HF's `initializer_factor`.
+    pub fn random(device: &B::Device, seed: u64, factor: f64) -> Self {
+        Self {
+            device: device.clone(),
+            source: Source::Random {
+                rng: Box::new(ChaCha8Rng::seed_from_u64(seed)),
+                factor,
+            },
+            names: Vec::new(),
+        }
+    }
+
+    /// Tensors read from `checkpoint`.
+    pub fn checkpoint(device: &B::Device, checkpoint: &'a mut Checkpoint) -> Self {
+        Self {
+            device: device.clone(),
+            source: Source::Checkpoint(checkpoint),
+            names: Vec::new(),
+        }
+    }
+
+    /// The checkpoint being read, if any.
+    pub fn checkpoint_mut(&mut self) -> Option<&mut Checkpoint> {
+        match &mut self.source {
+            Source::Checkpoint(checkpoint) => Some(checkpoint),
+            Source::Random { .. } => None,
+        }
+    }
+
+    /// The parameter `name` of `shape`; its id is its position in build order.
+    pub fn param<const D: usize>(
+        &mut self,
+        name: String,
+        shape: [usize; D],
+        init: Init,
+    ) -> Result<Param<Tensor<B, D>>> {
+        self.param_from(name.clone(), &name, shape, init)
+    }
+
+    /// Like [`param`](Self::param), but read from the file under `stored`
+    /// (an alias such as `encoder.embed_tokens.weight` for `shared.weight`).
+    pub fn param_from<const D: usize>(
+        &mut self,
+        name: String,
+        stored: &str,
+        shape: [usize; D],
+        init: Init,
+    ) -> Result<Param<Tensor<B, D>>> {
+        let len = shape.iter().product();
+        let values = match &mut self.source {
+            Source::Checkpoint(checkpoint) => checkpoint.take(stored, &shape)?,
+            Source::Random { rng, factor } => match init {
+                Init::Ones => vec![1.0; len],
+                Init::Normal(std) => {
+                    let normal = Normal::new(0.0, *factor * std).expect("a finite std");
+                    (0..len).map(|_| normal.sample(&mut **rng) as f32).collect()
+                }
+            },
+        };
+        let id = ParamId::from(self.names.len() as u64);
+        self.names.push(name);
+        let tensor = Tensor::from_data(TensorData::new(values, shape), &self.device);
+        Ok(Param::initialized(id, tensor.require_grad()))
+    }
+
+    /// The names in build order: index `i` is parameter id `i`.
+    pub fn into_names(self) -> Vec<String> {
+        self.names
+    }
+}
+
+/// Every float parameter's values by id.
+struct Collect(BTreeMap<u64, TensorData>);
+
+impl<B: Backend> ModuleVisitor<B> for Collect {
+    fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<B, D>>) {
+        self.0.insert(param.id.val(), param.val().into_data());
+    }
+}
+
+/// The tensors of `module` under the names it was built with, as f32.
+pub(crate) fn named_tensors<B: Backend, M: Module<B>>(
+    module: &M,
+    names: &[String],
+) -> Vec<(String, TensorData)> {
+    let mut collect = Collect(BTreeMap::new());
+    module.visit(&mut collect);
+    collect
+        .0
+        .into_iter()
+        .map(|(id, data)| (names[id as usize].clone(), data.convert::<f32>()))
+        .collect()
+}
+
+/// Serialises tensors (and aliases, written as copies) as safetensors bytes
+/// with the `format: pt` metadata HF expects.
+pub(crate) fn safetensors_bytes(tensors: &[(String, TensorData)]) -> Vec<u8> {
+    let views: Vec<(String, safetensors::tensor::TensorView<'_>)> = tensors
+        .iter()
+        .map(|(name, data)| {
+            let view = safetensors::tensor::TensorView::new(
+                Dtype::F32,
+                data.shape.to_vec(),
+                data.as_bytes(),
+            )
+            .expect("shape and bytes agree");
+            (name.clone(), view)
+        })
+        .collect();
+    let metadata = Some(std::collections::HashMap::from([(
+        "format".to_owned(),
+        "pt".to_owned(),
+    )]));
+    safetensors::serialize(views, metadata).expect("in-memory serialisation")
+}

@@ -1,0 +1,279 @@
+//! Behaviour of the T5 module that does not need the HF fixture: position
+//! buckets, incremental decoding, padding, gradients, saving and loading.
+
+use burn::backend::{Autodiff, Flex};
+use burn::module::AutodiffModule;
+use burn::optim::GradientsParams;
+use burn::tensor::{Int, Tensor, TensorData};
+use recalign_t5::model::PositionBuckets;
+use recalign_t5::{Error, Preset, T5, T5Config, cross_entropy};
+
+type B = Flex;
+
+fn tiny_config() -> T5Config {
+    let mut config = Preset::Tiny.config(50);
+    config.d_model = 16;
+    config.d_kv = 4;
+    config.num_heads = 2;
+    config.d_ff = 24;
+    config.num_decoder_layers = Some(3);
+    config.relative_attention_num_buckets = 8;
+    config.relative_attention_max_distance = 12;
+    config
+}
+
+fn ints(values: Vec<i64>, shape: [usize; 2]) -> Tensor<B, 2, Int> {
+    Tensor::from_data(TensorData::new(values, shape), &Default::default())
+}
+
+fn values(t: Tensor<B, 3>) -> Vec<f32> {
+    t.into_data().to_vec::<f32>().unwrap()
+}
+
+fn max_diff(a: &[f32], b: &[f32]) -> f32 {
+    assert_eq!(a.len(), b.len());
+    a.iter()
+        .zip(b)
+        .map(|(x, y)| (x - y).abs())
+        .fold(0.0, f32::max)
+}
+
+#[test]
+fn position_buckets_match_hand_computed_hf_values() {
+    let encoder = PositionBuckets::new(true, 32, 128);
+    // Bidirectional: 16 buckets a side, 8 exact.
+    assert_eq!(encoder.bucket(0), 0);
+    assert_eq!(encoder.bucket(-3), 3);
+    assert_eq!(encoder.bucket(3), 19);
+    // 8 + floor(ln(20/8) / ln(128/8) · 8) = 8 + floor(2.64) = 10
+    assert_eq!(encoder.bucket(-20), 10);
+    assert_eq!(encoder.bucket(20), 26);
+    assert_eq!(encoder.bucket(-1000), 15);
+    assert_eq!(encoder.bucket(1000), 31);
+    let decoder = PositionBuckets::new(false, 32, 128);
+    // Causal: the future shares bucket 0; 16 exact past buckets.
+    assert_eq!(decoder.bucket(5), 0);
+    assert_eq!(decoder.bucket(-15), 15);
+    // 16 + floor(ln(20/16) / ln(128/16) · 16) = 16 + floor(1.72) = 17
+    assert_eq!(decoder.bucket(-20), 17);
+    assert_eq!(decoder.bucket(-5000), 31);
+}
+
+#[test]
+fn incremental_decoding_matches_teacher_forcing() {
+    let device = Default::default();
+    let model = T5::<B>::random(&tiny_config(), 7, &device).unwrap();
+    let input = ints(vec![5, 6, 7, 8, 9, 1, 3, 4, 1, 0, 0, 0], [2, 6]);
+    let mask = ints(vec![1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0], [2, 6]);
+    let decoder_input = ints(
+        (0..2 * 14).map(|i| [0, 11, 12, 13, 14][i % 5]).collect(),
+        [2, 14],
+    );
+    let encoded = model.encode(input, mask);
+    let full = values(model.decode(&encoded, decoder_input.clone()));
+    let vocab = 50;
+    let mut cache = model.start_decoding(&encoded);
+    for step in 0..14 {
+        let tokens: Tensor<B, 1, Int> = decoder_input
+            .clone()
+            .slice([0..2, step..step + 1])
+            .reshape([2]);
+        let logits = model
+            .decode_step(&mut cache, tokens)
+            .into_data()
+            .to_vec::<f32>()
+            .unwrap();
+        for row in 0..2 {
+            let expected = &full[(row * 14 + step) * vocab..(row * 14 + step + 1) * vocab];
+            let got = &logits[row * vocab..(row + 1) * vocab];
+            assert!(max_diff(expected, got) < 1e-4, "step {step}, row {row}");
+        }
+    }
+    assert_eq!(cache.len(), 14);
+}
+
+#[test]
+fn padding_does_not_change_the_tokens_it_follows() {
+    let device = Default::default();
+    let model = T5::<B>::random(&tiny_config(), 3, &device).unwrap();
+    let short = model.forward(
+        ints(vec![5, 6, 7, 1], [1, 4]),
+        ints(vec![1, 1, 1, 1], [1, 4]),
+        ints(vec![0, 9, 10], [1, 3]),
+    );
+    let padded = model.forward(
+        ints(vec![5, 6, 7, 1, 0, 0, 0], [1, 7]),
+        ints(vec![1, 1, 1, 1, 0, 0, 0], [1, 7]),
+        ints(vec![0, 9, 10], [1, 3]),
+    );
+    assert!(max_diff(&values(short), &values(padded)) < 1e-5);
+}
+
+#[test]
+fn every_parameter_gets_a_gradient() {
+    type AD = Autodiff<Flex>;
+    let device = Default::default();
+    let model = T5::<AD>::random(&tiny_config(), 1, &device).unwrap();
+    let int = |v: Vec<i64>, s: [usize; 2]| {
+        Tensor::<AD, 2, Int>::from_data(TensorData::new(v, s), &device)
+    };
+    let logits = model.forward(
+        int(vec![5, 6, 7, 1, 8, 1, 0, 0], [2, 4]),
+        int(vec![1, 1, 1, 1, 1, 1, 0, 0], [2, 4]),
+        int(vec![0, 9, 10, 0, 11, 0], [2, 3]),
+    );
+    let loss = cross_entropy(logits, int(vec![9, 10, 1, 11, 1, -100], [2, 3]));
+    let grads = GradientsParams::from_grads(loss.backward(), &model);
+    assert_eq!(grads.len(), model.param_names().len());
+    assert_eq!(model.valid().param_names().len(), model.param_names().len());
+}
+
+#[test]
+fn cross_entropy_ignores_masked_labels() {
+    let device = Default::default();
+    // Two positions; the second is ignored, so the loss is the first's.
+    let logits = Tensor::<B, 3>::from_data(
+        TensorData::new(vec![2.0f32, 0.0, 0.0, 5.0, -5.0, 0.0], [1, 2, 3]),
+        &device,
+    );
+    let loss = cross_entropy(logits, ints(vec![0, -100], [1, 2])).into_scalar();
+    let expected = -(2.0f32.exp() / (2.0f32.exp() + 2.0)).ln();
+    assert!((loss - expected).abs() < 1e-6, "{loss} vs {expected}");
+}
+
+#[test]
+fn saved_model_loads_back_with_the_same_outputs() {
+    let device = Default::default();
+    let dir = tempfile::tempdir().unwrap();
+    let model = T5::<B>::random(&tiny_config(), 11, &device).unwrap();
+    model.save(dir.path()).unwrap();
+    let loaded = T5::<B>::load(dir.path(), &device).unwrap();
+    let run = |m: &T5<B>| {
+        values(m.forward(
+            ints(vec![5, 6, 7, 1], [1, 4]),
+            ints(vec![1, 1, 1, 1], [1, 4]),
+            ints(vec![0, 9], [1, 2]),
+        ))
+    };
+    assert_eq!(run(&model), run(&loaded));
+    assert_eq!(loaded.config(), model.config());
+}
+
+#[test]
+fn tied_models_round_trip_too() {
+    let device = Default::default();
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = tiny_config();
+    config.tie_word_embeddings = true;
+    config.feed_forward_proj = "relu".to_owned();
+    let model = T5::<B>::random(&config, 2, &device).unwrap();
+    assert!(!model.param_names().iter().any(|n| n == "lm_head.weight"));
+    model.save(dir.path()).unwrap();
+    T5::<B>::load(dir.path(), &device).unwrap();
+}
+
+/// Rewrites the saved safetensors with `edit` applied to its tensor list.
+fn edited_checkpoint(edit: impl FnOnce(&mut Vec<(String, TensorData)>)) -> tempfile::TempDir {
+    let device = Default::default();
+    let dir = tempfile::tempdir().unwrap();
+    let model = T5::<B>::random(&tiny_config(), 5, &device).unwrap();
+    model.save(dir.path()).unwrap();
+    let mut tensors = model.named_tensors();
+    edit(&mut tensors);
+    let views: Vec<_> = tensors
+        .iter()
+        .map(|(n, d)| {
+            (
+                n.clone(),
+                safetensors::tensor::TensorView::new(
+                    safetensors::Dtype::F32,
+                    d.shape.to_vec(),
+                    d.as_bytes(),
+                )
+                .unwrap(),
+            )
+        })
+        .collect();
+    safetensors::serialize_to_file(views, None, &dir.path().join("model.safetensors")).unwrap();
+    dir
+}
+
+#[test]
+fn missing_tensor_is_named() {
+    let dir = edited_checkpoint(|t| {
+        t.retain(|(n, _)| n != "decoder.block.2.layer.1.EncDecAttention.k.weight")
+    });
+    let err = T5::<B>::load(dir.path(), &Default::default()).unwrap_err();
+    assert!(matches!(err, Error::MissingTensor { .. }), "{err}");
+    let message = err.to_string();
+    assert!(
+        message.contains("decoder.block.2.layer.1.EncDecAttention.k.weight"),
+        "{message}"
+    );
+    assert!(message.contains("model.safetensors"), "{message}");
+}
+
+#[test]
+fn extra_tensor_is_named() {
+    let dir = edited_checkpoint(|t| {
+        let copy = t[1].1.clone();
+        t.push(("encoder.block.9.layer.0.layer_norm.weight".to_owned(), copy));
+    });
+    let message = T5::<B>::load(dir.path(), &Default::default())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        message.contains("encoder.block.9.layer.0.layer_norm.weight"),
+        "{message}"
+    );
+}
+
+#[test]
+fn misshaped_tensor_is_named() {
+    let dir = edited_checkpoint(|t| {
+        let entry = t.iter_mut().find(|(n, _)| n == "lm_head.weight").unwrap();
+        entry.1 = TensorData::new(vec![0.0f32; 49 * 16], [49, 16]);
+    });
+    let message = T5::<B>::load(dir.path(), &Default::default())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        message.contains("lm_head.weight") && message.contains("[49, 16]"),
+        "{message}"
+    );
+}
+
+#[test]
+fn bad_config_and_corrupt_weights_are_clear_errors() {
+    let device = Default::default();
+    let dir = tempfile::tempdir().unwrap();
+    let model = T5::<B>::random(&tiny_config(), 5, &device).unwrap();
+    model.save(dir.path()).unwrap();
+    let config_path = dir.path().join("config.json");
+    let text = std::fs::read_to_string(&config_path).unwrap();
+
+    std::fs::write(&config_path, text.replace("gated-gelu", "gated-swoosh")).unwrap();
+    let message = T5::<B>::load(dir.path(), &device).unwrap_err().to_string();
+    assert!(
+        message.contains("swoosh") && message.contains("config.json"),
+        "{message}"
+    );
+
+    std::fs::write(&config_path, text.replace("\"d_model\"", "\"d_modl\"")).unwrap();
+    let message = T5::<B>::load(dir.path(), &device).unwrap_err().to_string();
+    assert!(
+        message.contains("d_model") && message.contains("config.json"),
+        "{message}"
+    );
+
+    std::fs::write(&config_path, &text).unwrap();
+    let weights = dir.path().join("model.safetensors");
+    let bytes = std::fs::read(&weights).unwrap();
+    std::fs::write(&weights, &bytes[..bytes.len() / 2]).unwrap();
+    let message = T5::<B>::load(dir.path(), &device).unwrap_err().to_string();
+    assert!(message.contains("model.safetensors"), "{message}");
+
+    std::fs::remove_file(&config_path).unwrap();
+    let message = T5::<B>::load(dir.path(), &device).unwrap_err().to_string();
+    assert!(message.contains("config.json"), "{message}");
+}

@@ -1,0 +1,327 @@
+//! T5 tokenizers: any `tokenizer.json` (FLAN-T5's included), or one trained
+//! here for runs from scratch.
+//!
+//! A trained tokenizer follows T5's conventions: a SentencePiece-style
+//! Unigram model, `<pad>` = 0, `</s>` = 1, `<unk>` = 2, `</s>` appended to
+//! every sequence, and 100 sentinels `<extra_id_0>`…`<extra_id_99>` at the
+//! top of the vocabulary (`<extra_id_0>` last, as in T5).
+//!
+//! Item identifiers: digits are split one by one before the Unigram model
+//! sees them, so an identifier such as `3187` is always `▁ 3 1 8 7 </s>`:
+//! as many pieces as digits plus one, the same in every context. The
+//! decoding stage builds its item trie from exactly these token ids, and a
+//! model never has to learn arbitrary multi-digit pieces.
+
+use std::path::Path;
+
+use tokenizers::decoders::metaspace::Metaspace as MetaspaceDecoder;
+use tokenizers::models::unigram::{Unigram, UnigramTrainer};
+use tokenizers::models::{ModelWrapper, TrainerWrapper};
+use tokenizers::normalizers::{NFKC, Replace, Sequence as NormalizerSequence, Strip};
+use tokenizers::pre_tokenizers::digits::Digits;
+use tokenizers::pre_tokenizers::metaspace::{Metaspace, PrependScheme};
+use tokenizers::pre_tokenizers::sequence::Sequence as PreTokenizerSequence;
+use tokenizers::processors::template::TemplateProcessing;
+use tokenizers::{AddedToken, Tokenizer};
+
+/// Padding token (id 0 in T5).
+pub const PAD: &str = "<pad>";
+/// End of sequence (id 1 in T5).
+pub const EOS: &str = "</s>";
+/// Unknown piece (id 2 in T5).
+pub const UNK: &str = "<unk>";
+/// Number of `<extra_id_N>` sentinels T5 has and the samples may use.
+pub const SENTINELS: usize = 100;
+
+/// Result alias of this crate.
+pub type Result<T> = std::result::Result<T, Error>;
+
+/// What can go wrong with a tokenizer.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// `tokenizer.json` could not be read or parsed.
+    #[error("{path}: {message}")]
+    Load {
+        /// The file.
+        path: String,
+        /// The cause.
+        message: String,
+    },
+    /// The tokenizer lacks a token T5 needs.
+    #[error("{path}: the tokenizer has no `{token}` token{detail}")]
+    MissingToken {
+        /// The file (or `trained`).
+        path: String,
+        /// The token.
+        token: String,
+        /// Where it was expected, if anywhere in particular.
+        detail: String,
+    },
+    /// Training failed.
+    #[error("tokenizer training: {0}")]
+    Train(String),
+    /// Encoding or decoding failed.
+    #[error("tokenizer: {0}")]
+    Codec(String),
+    /// Writing `tokenizer.json` failed.
+    #[error("{path}: {source}")]
+    Save {
+        /// The file.
+        path: String,
+        /// The cause.
+        source: std::io::Error,
+    },
+}
+
+/// Settings of a tokenizer trained from scratch.
+#[derive(Debug, Clone, Copy)]
+pub struct TrainOptions {
+    /// Total vocabulary size, sentinels included.
+    pub vocab_size: usize,
+}
+
+/// A tokenizer checked to have T5's special tokens.
+#[derive(Clone)]
+pub struct T5Tokenizer {
+    inner: Tokenizer,
+    pad: u32,
+    eos: u32,
+    sentinel_ids: Vec<u32>,
+}
+
+impl std::fmt::Debug for T5Tokenizer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("T5Tokenizer")
+            .field("vocab_size", &self.vocab_size())
+            .field("pad", &self.pad)
+            .field("eos", &self.eos)
+            .finish()
+    }
+}
+
+impl T5Tokenizer {
+    /// Loads a `tokenizer.json` and checks its special tokens.
+    pub fn from_file(path: &Path) -> Result<Self> {
+        let inner = Tokenizer::from_file(path).map_err(|e| Error::Load {
+            path: path.display().to_string(),
+            message: e.to_string(),
+        })?;
+        Self::checked(inner, &path.display().to_string())
+    }
+
+    fn checked(inner: Tokenizer, origin: &str) -> Result<Self> {
+        let id = |token: &str| {
+            inner.token_to_id(token).ok_or_else(|| Error::MissingToken {
+                path: origin.to_owned(),
+                token: token.to_owned(),
+                detail: String::new(),
+            })
+        };
+        let pad = id(PAD)?;
+        let eos = id(EOS)?;
+        id(UNK)?;
+        let sentinel_ids = (0..SENTINELS)
+            .map(|i| {
+                id(&sentinel(i)).map_err(|e| match e {
+                    Error::MissingToken { path, token, .. } => Error::MissingToken {
+                        path,
+                        token,
+                        detail: format!(" (T5 has {SENTINELS} sentinels, used by MIM and MLM)"),
+                    },
+                    other => other,
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let tokenizer = Self {
+            inner,
+            pad,
+            eos,
+            sentinel_ids,
+        };
+        let probe = tokenizer.encode("x")?;
+        if probe.last() != Some(&eos) {
+            return Err(Error::MissingToken {
+                path: origin.to_owned(),
+                token: EOS.to_owned(),
+                detail: " appended by its post-processor".to_owned(),
+            });
+        }
+        Ok(tokenizer)
+    }
+
+    /// Trains a Unigram tokenizer on `texts` (dataset titles, sample text).
+    pub fn train<I, S>(texts: I, options: TrainOptions) -> Result<Self>
+    where
+        I: Iterator<Item = S> + Send,
+        S: AsRef<str> + Send,
+    {
+        let train_error = |e: tokenizers::Error| Error::Train(e.to_string());
+        let specials = [PAD, EOS, UNK].map(|t| AddedToken::from(t, true)).to_vec();
+        let piece_budget = options
+            .vocab_size
+            .checked_sub(SENTINELS)
+            .filter(|n| *n > specials.len() + 10)
+            .ok_or_else(|| {
+                Error::Train(format!(
+                    "vocab_size {} leaves no room beside {SENTINELS} sentinels",
+                    options.vocab_size
+                ))
+            })?;
+        let trainer = UnigramTrainer::builder()
+            .show_progress(false)
+            .vocab_size(piece_budget as u32)
+            .special_tokens(specials)
+            .unk_token(Some(UNK.to_owned()))
+            .build()
+            .map_err(|e| Error::Train(e.to_string()))?;
+        let mut trainer = TrainerWrapper::from(trainer);
+        let mut inner = Tokenizer::new(Unigram::default());
+        inner
+            .with_normalizer(Some(NormalizerSequence::new(vec![
+                NFKC.into(),
+                Replace::new(
+                    tokenizers::normalizers::replace::ReplacePattern::Regex(r"\s+".into()),
+                    " ",
+                )
+                .map_err(train_error)?
+                .into(),
+                Strip::new(true, true).into(),
+            ])))
+            .map_err(train_error)?;
+        inner.with_pre_tokenizer(Some(PreTokenizerSequence::new(vec![
+            Metaspace::new('▁', PrependScheme::Always, true).into(),
+            Digits::new(true).into(),
+        ])));
+        inner.with_decoder(Some(MetaspaceDecoder::new(
+            '▁',
+            PrependScheme::Always,
+            true,
+        )));
+        inner.train(&mut trainer, texts).map_err(train_error)?;
+        canonicalize(&mut inner)?;
+        let sentinels = (0..SENTINELS)
+            .rev()
+            .map(|i| AddedToken::from(sentinel(i), true));
+        inner.add_special_tokens(sentinels).map_err(train_error)?;
+        let eos = inner.token_to_id(EOS).expect("trained with </s>");
+        inner.with_post_processor(Some(
+            TemplateProcessing::builder()
+                .try_single(format!("$A {EOS}"))
+                .and_then(|b| b.try_pair(format!("$A {EOS} $B {EOS}")))
+                .map_err(Error::Train)?
+                .special_tokens(vec![(EOS.to_owned(), eos)])
+                .build()
+                .map_err(|e| Error::Train(e.to_string()))?,
+        ));
+        Self::checked(inner, "trained tokenizer")
+    }
+
+    /// Writes `tokenizer.json` atomically.
+    pub fn save(&self, path: &Path) -> Result<()> {
+        let save = |source| Error::Save {
+            path: path.display().to_string(),
+            source,
+        };
+        let text = self
+            .inner
+            .to_string(true)
+            .map_err(|e| Error::Codec(e.to_string()))?;
+        let dir = match path.parent() {
+            Some(dir) if !dir.as_os_str().is_empty() => dir,
+            _ => Path::new("."),
+        };
+        let mut file = tempfile::NamedTempFile::new_in(dir).map_err(save)?;
+        std::io::Write::write_all(&mut file, text.as_bytes()).map_err(save)?;
+        file.as_file().sync_all().map_err(save)?;
+        file.persist(path).map_err(|e| save(e.error))?;
+        Ok(())
+    }
+
+    /// Token ids of `text`, ending in `</s>`.
+    pub fn encode(&self, text: &str) -> Result<Vec<u32>> {
+        let encoding = self
+            .inner
+            .encode(text, true)
+            .map_err(|e| Error::Codec(e.to_string()))?;
+        Ok(encoding.get_ids().to_vec())
+    }
+
+    /// Token ids of many texts, in parallel.
+    pub fn encode_batch(&self, texts: &[&str]) -> Result<Vec<Vec<u32>>> {
+        let encodings = self
+            .inner
+            .encode_batch(texts.to_vec(), true)
+            .map_err(|e| Error::Codec(e.to_string()))?;
+        Ok(encodings.iter().map(|e| e.get_ids().to_vec()).collect())
+    }
+
+    /// Text of `ids`, special tokens dropped.
+    pub fn decode(&self, ids: &[u32]) -> Result<String> {
+        self.inner
+            .decode(ids, true)
+            .map_err(|e| Error::Codec(e.to_string()))
+    }
+
+    /// The pieces of `text` as strings (for inspection and docs).
+    pub fn pieces(&self, text: &str) -> Result<Vec<String>> {
+        let encoding = self
+            .inner
+            .encode(text, true)
+            .map_err(|e| Error::Codec(e.to_string()))?;
+        Ok(encoding.get_tokens().to_vec())
+    }
+
+    /// Number of token ids, added tokens included.
+    pub fn vocab_size(&self) -> usize {
+        self.inner.get_vocab_size(true)
+    }
+
+    /// Id of `<pad>`.
+    pub fn pad_id(&self) -> u32 {
+        self.pad
+    }
+
+    /// Id of `</s>`.
+    pub fn eos_id(&self) -> u32 {
+        self.eos
+    }
+
+    /// Id of `<extra_id_{index}>`.
+    pub fn sentinel_id(&self, index: usize) -> Option<u32> {
+        self.sentinel_ids.get(index).copied()
+    }
+
+    /// Id of a token, if the vocabulary has it.
+    pub fn token_id(&self, token: &str) -> Option<u32> {
+        self.inner.token_to_id(token)
+    }
+}
+
+/// Puts the trained pieces in a canonical order: the special tokens first,
+/// then by score (highest first), then by text. The trainer's hash maps and
+/// parallel passes leave ties in an arbitrary order, and the same corpus
+/// must give the same token ids.
+fn canonicalize(tokenizer: &mut Tokenizer) -> Result<()> {
+    let ModelWrapper::Unigram(model) = tokenizer.get_model() else {
+        return Err(Error::Train(
+            "the trainer did not produce a Unigram model".to_owned(),
+        ));
+    };
+    let specials = [PAD, EOS, UNK];
+    let mut pieces: Vec<(String, f64)> = model.iter().cloned().collect();
+    let (mut vocab, mut rest): (Vec<_>, Vec<_>) = pieces
+        .drain(..)
+        .partition(|(piece, _)| specials.contains(&piece.as_str()));
+    vocab.sort_by_key(|(piece, _)| specials.iter().position(|s| s == piece));
+    rest.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    vocab.extend(rest);
+    let unk = vocab.iter().position(|(piece, _)| piece == UNK);
+    let model = Unigram::from(vocab, unk, false).map_err(|e| Error::Train(e.to_string()))?;
+    tokenizer.with_model(model);
+    Ok(())
+}
+
+/// The text of sentinel `index`: `<extra_id_{index}>`.
+pub fn sentinel(index: usize) -> String {
+    format!("<extra_id_{index}>")
+}
