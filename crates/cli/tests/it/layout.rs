@@ -10,6 +10,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("fetch", &[]),
     ("testkit", &[]),
     ("samples", &["recalign-data"]),
+    ("eval", &["recalign-data"]),
     ("tokenizer", &[]),
     ("t5", &[]),
     (

@@ -1,0 +1,71 @@
+//! MostPopular: every user gets the items with the most training
+//! interactions. It is the floor every model is reported beside, and it is
+//! evaluated through the same [`Evaluation`] as the models, so its numbers
+//! use the same protocol, tie rule and exclusion.
+//!
+//! Counts come from the training split only (each user's sequence less its
+//! validation and test interactions), so no held-out interaction makes its
+//! own item more popular. Items with equal counts tie, and ties count
+//! against the target ([`crate::metrics::target_rank`]).
+
+use recalign_data::Dataset;
+
+use crate::error::{Error, Result};
+use crate::evaluation::Evaluation;
+use crate::protocol::Protocol;
+
+/// Training-interaction counts per catalogue item.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Popularity {
+    counts: Vec<u32>,
+}
+
+impl Popularity {
+    /// Counts the training interactions of `dataset`.
+    pub fn from_training(dataset: &Dataset) -> Self {
+        let mut counts = vec![0u32; dataset.num_items()];
+        for user in dataset.users() {
+            for event in dataset.train_sequence(user) {
+                counts[event.item.index()] += 1;
+            }
+        }
+        Popularity { counts }
+    }
+
+    /// One count per catalogue item, indexed by `ItemIdx`: the scores of
+    /// full ranking.
+    pub fn counts(&self) -> &[u32] {
+        &self.counts
+    }
+}
+
+/// Evaluates MostPopular on `dataset` under `protocol` (retrieval or
+/// ranking): per-user ranks and rankings are in
+/// [`Evaluation::rankings`], the metrics in [`Evaluation::report`].
+pub fn evaluate_popularity<'d>(
+    dataset: &'d Dataset,
+    protocol: &'d Protocol,
+) -> Result<Evaluation<'d>> {
+    if !protocol.is_ranking() {
+        return Err(Error::Protocol(
+            "MostPopular ranks items; it does not predict ratings".to_string(),
+        ));
+    }
+    let popularity = Popularity::from_training(dataset);
+    let counts = popularity.counts();
+    let mut evaluation = Evaluation::new(dataset, protocol)?;
+    let mut scores = Vec::new();
+    for case in protocol.cases(dataset) {
+        match &case.candidates {
+            Some(candidates) => {
+                scores.clear();
+                scores.extend(candidates.iter().map(|c| counts[c.index()]));
+                evaluation.record_scores(&case, &scores)?;
+            }
+            None => {
+                evaluation.record_scores(&case, counts)?;
+            }
+        }
+    }
+    Ok(evaluation)
+}
