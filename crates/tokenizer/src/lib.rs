@@ -14,15 +14,21 @@
 
 use std::path::Path;
 
+use std::collections::BTreeMap;
 use tokenizers::decoders::metaspace::Metaspace as MetaspaceDecoder;
 use tokenizers::models::unigram::{Unigram, UnigramTrainer};
-use tokenizers::models::{ModelWrapper, TrainerWrapper};
+
+use tokenizers::models::ModelWrapper;
+use tokenizers::normalizers::replace::ReplacePattern;
 use tokenizers::normalizers::{NFKC, Replace, Sequence as NormalizerSequence, Strip};
 use tokenizers::pre_tokenizers::digits::Digits;
 use tokenizers::pre_tokenizers::metaspace::{Metaspace, PrependScheme};
 use tokenizers::pre_tokenizers::sequence::Sequence as PreTokenizerSequence;
 use tokenizers::processors::template::TemplateProcessing;
 use tokenizers::{AddedToken, Tokenizer};
+use tokenizers::{
+    NormalizedString, Normalizer, OffsetReferential, OffsetType, PreTokenizedString, PreTokenizer,
+};
 
 /// Padding token (id 0 in T5).
 pub const PAD: &str = "<pad>";
@@ -174,17 +180,13 @@ impl T5Tokenizer {
             .unk_token(Some(UNK.to_owned()))
             .build()
             .map_err(|e| Error::Train(e.to_string()))?;
-        let mut trainer = TrainerWrapper::from(trainer);
         let mut inner = Tokenizer::new(Unigram::default());
         inner
             .with_normalizer(Some(NormalizerSequence::new(vec![
                 NFKC.into(),
-                Replace::new(
-                    tokenizers::normalizers::replace::ReplacePattern::Regex(r"\s+".into()),
-                    " ",
-                )
-                .map_err(train_error)?
-                .into(),
+                Replace::new(ReplacePattern::Regex(r"\s+".into()), " ")
+                    .map_err(train_error)?
+                    .into(),
                 Strip::new(true, true).into(),
             ])))
             .map_err(train_error)?;
@@ -197,7 +199,17 @@ impl T5Tokenizer {
             PrependScheme::Always,
             true,
         )));
-        inner.train(&mut trainer, texts).map_err(train_error)?;
+        let words = word_counts(&inner, texts)?;
+        // The trainer's own feeding goes through a randomly seeded hash map
+        // and parallel float sums: feed it sorted words, one thread.
+        let parallel = tokenizers::parallelism::get_parallelism();
+        tokenizers::parallelism::set_parallelism(false);
+        let mut model = Unigram::default();
+        let trained = trainer.do_train(words, &mut model);
+        tokenizers::parallelism::set_parallelism(parallel);
+        let specials = trained.map_err(train_error)?;
+        inner.with_model(model);
+        inner.add_special_tokens(specials).map_err(train_error)?;
         canonicalize(&mut inner)?;
         let sentinels = (0..SENTINELS)
             .rev()
@@ -295,6 +307,28 @@ impl T5Tokenizer {
     pub fn token_id(&self, token: &str) -> Option<u32> {
         self.inner.token_to_id(token)
     }
+}
+
+/// Normalised, pre-tokenised words of `texts` with their counts, sorted.
+fn word_counts<I, S>(tokenizer: &Tokenizer, texts: I) -> Result<Vec<(String, u32)>>
+where
+    I: Iterator<Item = S>,
+    S: AsRef<str>,
+{
+    let train_error = |e: tokenizers::Error| Error::Train(e.to_string());
+    let normalizer = tokenizer.get_normalizer().expect("set above");
+    let pre_tokenizer = tokenizer.get_pre_tokenizer().expect("set above");
+    let mut counts: BTreeMap<String, u32> = BTreeMap::new();
+    for text in texts {
+        let mut normalized = NormalizedString::from(text.as_ref());
+        normalizer.normalize(&mut normalized).map_err(train_error)?;
+        let mut pre = PreTokenizedString::from(normalized);
+        pre_tokenizer.pre_tokenize(&mut pre).map_err(train_error)?;
+        for (word, _, _) in pre.get_splits(OffsetReferential::Original, OffsetType::Byte) {
+            *counts.entry(word.to_owned()).or_default() += 1;
+        }
+    }
+    Ok(counts.into_iter().collect())
 }
 
 /// Puts the trained pieces in a canonical order: the special tokens first,

@@ -13,6 +13,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("eval", &["recalign-data"]),
     ("tokenizer", &[]),
     ("t5", &[]),
+    ("train", &["recalign-t5", "recalign-tokenizer"]),
     (
         "cli",
         &["recalign-data", "recalign-fetch", "recalign-samples"],

@@ -1,0 +1,203 @@
+//! Training settings: the `[train]` table of a TOML file, overridable from
+//! the command line. Unknown keys and out-of-range values are rejected by
+//! name. Defaults follow paper.md §9.2 (512 input / 64 target tokens,
+//! AdamW with linear decay and warm-up); `optimizer = { name = "adafactor" }`
+//! gives T5X's constant-rate Adafactor.
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+use crate::optim::OptimizerConfig;
+
+/// How the learning rate moves after warm-up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Schedule {
+    /// Constant after warm-up.
+    Constant,
+    /// Linear decay to 0 at the last step (HF's default).
+    Linear,
+    /// `lr · √(warmup / step)` after warm-up (T5's original schedule).
+    InverseSqrt,
+}
+
+/// Settings of one training run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TrainConfig {
+    /// Seed of batching, dropout and fresh weights.
+    pub seed: u64,
+    /// Passes over the training samples.
+    pub epochs: usize,
+    /// Stop after this many optimizer steps (overrides `epochs` when set).
+    pub max_steps: Option<u64>,
+    /// Sequences per micro-batch.
+    pub batch_size: usize,
+    /// Micro-batches per optimizer step.
+    pub grad_accum: usize,
+    /// Peak learning rate.
+    pub learning_rate: f64,
+    /// Decay after warm-up.
+    pub schedule: Schedule,
+    /// Linear warm-up steps.
+    pub warmup_steps: u64,
+    /// The optimizer and its settings.
+    pub optimizer: OptimizerConfig,
+    /// Clip the global gradient norm to this value (none when absent).
+    pub clip_norm: Option<f64>,
+    /// Longest input in tokens; longer inputs keep their end (the most
+    /// recent history and the question).
+    pub max_input_tokens: usize,
+    /// Longest target in tokens; longer targets keep their start.
+    pub max_target_tokens: usize,
+    /// Validation loss every this many steps (0: only at the end).
+    pub eval_every: u64,
+    /// Validation samples used (the first ones of the file).
+    pub valid_samples: usize,
+    /// Checkpoint every this many steps (0: only at the end).
+    pub save_every: u64,
+    /// Checkpoints kept on disk.
+    pub keep_checkpoints: usize,
+}
+
+impl Default for TrainConfig {
+    fn default() -> Self {
+        Self {
+            seed: 42,
+            epochs: 1,
+            max_steps: None,
+            batch_size: 32,
+            grad_accum: 1,
+            learning_rate: 1e-3,
+            schedule: Schedule::Linear,
+            warmup_steps: 50,
+            optimizer: OptimizerConfig::adamw(),
+            clip_norm: Some(1.0),
+            max_input_tokens: 512,
+            max_target_tokens: 64,
+            eval_every: 200,
+            valid_samples: 1000,
+            save_every: 500,
+            keep_checkpoints: 2,
+        }
+    }
+}
+
+impl TrainConfig {
+    /// Reads the `[train]` table of a TOML document (defaults when absent).
+    pub fn from_toml(text: &str, origin: &str) -> Result<Self> {
+        let error = |message: String| Error::Config {
+            origin: origin.to_owned(),
+            message,
+        };
+        let mut file: toml::Table = toml::from_str(text).map_err(|e| error(e.to_string()))?;
+        let config = match file.remove("train") {
+            Some(table) => Self::deserialize(table).map_err(|e| error(format!("[train] {e}")))?,
+            None => Self::default(),
+        };
+        config.validate().map_err(error)?;
+        Ok(config)
+    }
+
+    /// Checks ranges, naming the key.
+    pub fn validate(&self) -> std::result::Result<(), String> {
+        let positive = [
+            ("epochs", self.epochs),
+            ("batch_size", self.batch_size),
+            ("grad_accum", self.grad_accum),
+            ("max_input_tokens", self.max_input_tokens),
+            ("max_target_tokens", self.max_target_tokens),
+            ("keep_checkpoints", self.keep_checkpoints),
+        ];
+        for (key, value) in positive {
+            if value == 0 {
+                return Err(format!("train.{key}: must be at least 1"));
+            }
+        }
+        if self.max_input_tokens < 2 || self.max_target_tokens < 2 {
+            return Err(
+                "train.max_input_tokens / max_target_tokens: must be at least 2".to_owned(),
+            );
+        }
+        if self.max_steps == Some(0) {
+            return Err("train.max_steps: must be at least 1".to_owned());
+        }
+        if !(self.learning_rate > 0.0 && self.learning_rate.is_finite()) {
+            return Err(format!(
+                "train.learning_rate: {} must be positive",
+                self.learning_rate
+            ));
+        }
+        if let Some(clip) = self.clip_norm
+            && !(clip > 0.0 && clip.is_finite())
+        {
+            return Err(format!("train.clip_norm: {clip} must be positive"));
+        }
+        self.optimizer.validate().map_err(|e| format!("train.{e}"))
+    }
+
+    /// The learning rate at optimizer step `step` (1-based) of `total`.
+    pub fn learning_rate_at(&self, step: u64, total: u64) -> f64 {
+        let peak = self.learning_rate;
+        let warmup = self.warmup_steps;
+        if warmup > 0 && step <= warmup {
+            return peak * step as f64 / warmup as f64;
+        }
+        match self.schedule {
+            Schedule::Constant => peak,
+            Schedule::Linear => {
+                let left = total.saturating_sub(step) as f64;
+                let span = total.saturating_sub(warmup).max(1) as f64;
+                peak * (left / span).clamp(0.0, 1.0)
+            }
+            Schedule::InverseSqrt => peak * (warmup.max(1) as f64 / step as f64).sqrt(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn toml_overrides_defaults_and_rejects_unknown_keys() {
+        let config = TrainConfig::from_toml(
+            "[train]\nbatch_size = 8\noptimizer = { name = \"adafactor\" }\n[samples]\nx = 1\n",
+            "run.toml",
+        )
+        .unwrap();
+        assert_eq!(config.batch_size, 8);
+        assert_eq!(config.optimizer, OptimizerConfig::adafactor());
+        assert_eq!(config.max_input_tokens, 512);
+        let err = TrainConfig::from_toml("[train]\nbatch_sise = 8\n", "run.toml").unwrap_err();
+        assert!(
+            err.to_string().contains("batch_sise") && err.to_string().contains("run.toml"),
+            "{err}"
+        );
+        let err = TrainConfig::from_toml("[train]\ngrad_accum = 0\n", "run.toml").unwrap_err();
+        assert!(err.to_string().contains("train.grad_accum"), "{err}");
+        let err = TrainConfig::from_toml(
+            "[train]\noptimizer = { name = \"adamw\", beta2 = 1.5 }\n",
+            "run.toml",
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("beta2"), "{err}");
+    }
+
+    #[test]
+    fn schedules_warm_up_then_decay() {
+        let mut config = TrainConfig {
+            warmup_steps: 10,
+            learning_rate: 1.0,
+            ..TrainConfig::default()
+        };
+        assert_eq!(config.learning_rate_at(5, 110), 0.5);
+        assert_eq!(config.learning_rate_at(10, 110), 1.0);
+        assert!((config.learning_rate_at(60, 110) - 0.5).abs() < 1e-12);
+        assert_eq!(config.learning_rate_at(110, 110), 0.0);
+        config.schedule = Schedule::InverseSqrt;
+        assert!((config.learning_rate_at(40, 110) - 0.5).abs() < 1e-12);
+        config.schedule = Schedule::Constant;
+        assert_eq!(config.learning_rate_at(100, 110), 1.0);
+    }
+}

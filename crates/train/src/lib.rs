@@ -1,0 +1,26 @@
+//! Fine-tuning T5 on recalign's samples.
+//!
+//! [`train`] reads the samples files (JSON lines of `input`, `target`,
+//! `task`), tokenises them ([`data`]), batches them by length, and runs
+//! teacher-forced cross-entropy with AdamW or Adafactor ([`optim`]), a
+//! warm-up and decay schedule, gradient clipping and accumulation,
+//! validation loss, and HF-layout checkpoints that resume exactly
+//! ([`checkpoint`]). The backend is a type parameter: the binary picks CPU
+//! (`Flex`) or CUDA at run time ([`device`]).
+
+pub mod checkpoint;
+pub mod config;
+pub mod data;
+pub mod device;
+pub mod error;
+pub mod optim;
+pub mod trainer;
+
+pub use config::{Schedule, TrainConfig};
+pub use device::{BackendJob, DeviceChoice};
+pub use error::{Error, Result};
+pub use optim::{Optimizer, OptimizerConfig};
+pub use trainer::{
+    ModelSource, Observer, Plan, Quiet, RunOptions, StepReport, TrainSummary, ValidReport, train,
+    train_tokenizer, validate,
+};

@@ -1,0 +1,539 @@
+//! The training loop: teacher-forced cross-entropy on every sample, micro-
+//! batches accumulated into optimizer steps, global gradient clipping, the
+//! learning-rate schedule, periodic validation loss and checkpoints, and
+//! exact resume.
+//!
+//! Determinism: batching follows `(seed, epoch)`, dropout is reseeded from
+//! `(seed, step, micro-batch)` before every forward pass, and a fresh model
+//! is initialised from the seed; so a resumed run repeats, step for step,
+//! what the uninterrupted run would have done.
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use burn::module::{AutodiffModule, Module};
+use burn::optim::{GradientsAccumulator, GradientsParams};
+use burn::tensor::ElementConversion;
+use burn::tensor::backend::{AutodiffBackend, Backend};
+use recalign_t5::{Preset, T5, cross_entropy, token_log_probs};
+use recalign_tokenizer::{T5Tokenizer, TrainOptions};
+use serde::Serialize;
+
+use crate::checkpoint::{self, OPTIMIZER_FILE, STATE_FILE, TrainerState};
+use crate::config::TrainConfig;
+use crate::data::{Examples, HostBatch, Pair, epoch_plan, read_pairs};
+use crate::error::{Error, Result, io};
+use crate::optim::Optimizer;
+
+/// Tokenizer file of a model directory.
+pub const TOKENIZER_FILE: &str = "tokenizer.json";
+/// The run's settings, written beside the model.
+pub const RUN_CONFIG_FILE: &str = "train.toml";
+/// Summary of a finished run.
+pub const SUMMARY_FILE: &str = "train-summary.json";
+
+/// Pairs read from the training file to train a tokenizer from scratch.
+const TOKENIZER_CORPUS: usize = 20_000;
+
+/// Where the model comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ModelSource {
+    /// A fresh model of this size, with a tokenizer trained on the samples.
+    Preset(Preset),
+    /// An HF model directory (`config.json`, `model.safetensors`,
+    /// `tokenizer.json`), e.g. FLAN-T5-Base.
+    Pretrained(PathBuf),
+}
+
+/// Everything a run needs.
+#[derive(Debug, Clone)]
+pub struct RunOptions {
+    /// Settings.
+    pub config: TrainConfig,
+    /// Training samples (JSON lines).
+    pub train_samples: PathBuf,
+    /// Validation samples, if any.
+    pub valid_samples: Option<PathBuf>,
+    /// Output directory.
+    pub out: PathBuf,
+    /// The starting model.
+    pub model: ModelSource,
+    /// Continue from the newest checkpoint in `out`, if there is one.
+    pub resume: bool,
+}
+
+/// What the run is about to do.
+#[derive(Debug, Clone, Serialize)]
+pub struct Plan {
+    /// First step to run (after a resume, the checkpoint's).
+    pub start_step: u64,
+    /// Last step.
+    pub total_steps: u64,
+    /// Training examples.
+    pub examples: usize,
+    /// Validation examples.
+    pub valid_examples: usize,
+    /// Model parameters.
+    pub parameters: usize,
+    /// Vocabulary of the tokenizer.
+    pub vocab_size: usize,
+    /// Inputs cut to `max_input_tokens`.
+    pub truncated_inputs: usize,
+    /// Where the run resumed from.
+    pub resumed_from: Option<PathBuf>,
+}
+
+/// One optimizer step.
+#[derive(Debug, Clone, Serialize)]
+pub struct StepReport {
+    /// Step number (1-based).
+    pub step: u64,
+    /// Total steps.
+    pub total_steps: u64,
+    /// Epoch the step's data came from.
+    pub epoch: usize,
+    /// Mean training loss of the step's micro-batches.
+    pub loss: f64,
+    /// Learning rate used.
+    pub learning_rate: f64,
+    /// Global gradient norm before clipping.
+    pub grad_norm: f64,
+    /// Real tokens processed.
+    pub tokens: usize,
+    /// Wall time of the step.
+    pub seconds: f64,
+}
+
+/// A validation pass.
+#[derive(Debug, Clone, Serialize)]
+pub struct ValidReport {
+    /// Optimizer steps done when it ran.
+    pub step: u64,
+    /// Token-weighted mean cross-entropy over all validation samples.
+    pub loss: f64,
+    /// The same per task.
+    pub per_task: Vec<(String, f64)>,
+}
+
+/// Receives progress; every method has a no-op default.
+pub trait Observer {
+    /// Before the first step.
+    fn started(&mut self, _plan: &Plan) {}
+    /// After each optimizer step.
+    fn step(&mut self, _report: &StepReport) {}
+    /// After each validation pass.
+    fn validated(&mut self, _report: &ValidReport) {}
+    /// After a checkpoint is written.
+    fn checkpointed(&mut self, _dir: &Path) {}
+    /// Asked after every step: return true to save a checkpoint and stop
+    /// (a later run with `resume` continues exactly).
+    fn should_stop(&mut self) -> bool {
+        false
+    }
+}
+
+/// An observer that ignores everything.
+pub struct Quiet;
+impl Observer for Quiet {}
+
+/// The outcome of a run, also written to `OUT/train-summary.json`.
+#[derive(Debug, Clone, Serialize)]
+pub struct TrainSummary {
+    /// Steps done.
+    pub steps: u64,
+    /// Whether the run stopped early at the observer's request.
+    pub stopped_early: bool,
+    /// Loss of the first step of this run's data.
+    pub first_loss: Option<f64>,
+    /// Mean loss of the last steps (up to 10).
+    pub last_loss: Option<f64>,
+    /// Validation losses, `(step, loss)`.
+    pub valid_losses: Vec<(u64, f64)>,
+    /// Mean real tokens per second over the steps run here.
+    pub tokens_per_second: f64,
+    /// Wall time of the steps run here.
+    pub seconds: f64,
+    /// The output directory.
+    pub out: PathBuf,
+}
+
+/// A seed for `(seed, step, micro-batch)` (SplitMix64 finaliser).
+fn mix(seed: u64, step: u64, micro: u64) -> u64 {
+    let mut z =
+        seed ^ step.wrapping_mul(0x9e37_79b9_7f4a_7c15) ^ micro.wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
+}
+
+/// Trains a tokenizer for a fresh model on (a deterministic subset of) the
+/// training samples' text.
+pub fn train_tokenizer(train_samples: &Path, preset: Preset) -> Result<T5Tokenizer> {
+    let pairs = read_pairs(train_samples, Some(TOKENIZER_CORPUS))?;
+    let texts = pairs
+        .iter()
+        .flat_map(|p: &Pair| [p.input.as_str(), p.target.as_str()]);
+    Ok(T5Tokenizer::train(
+        texts,
+        TrainOptions {
+            vocab_size: preset.vocab_size(),
+        },
+    )?)
+}
+
+fn check_agreement<B: Backend>(
+    model: &T5<B>,
+    tokenizer: &T5Tokenizer,
+    origin: &Path,
+) -> Result<()> {
+    let config = model.config();
+    let mismatch = |message: String| Error::Checkpoint {
+        path: origin.to_owned(),
+        message,
+    };
+    if tokenizer.vocab_size() > config.vocab_size {
+        return Err(mismatch(format!(
+            "the tokenizer has {} tokens but the model's vocab_size is {}",
+            tokenizer.vocab_size(),
+            config.vocab_size
+        )));
+    }
+    if tokenizer.pad_id() != config.pad_token_id || tokenizer.eos_id() != config.eos_token_id {
+        return Err(mismatch(format!(
+            "tokenizer <pad>/</s> ids {}/{} differ from the config's pad_token_id/eos_token_id {}/{}",
+            tokenizer.pad_id(),
+            tokenizer.eos_id(),
+            config.pad_token_id,
+            config.eos_token_id
+        )));
+    }
+    Ok(())
+}
+
+/// Settings that may change between a checkpoint and its resumed run.
+fn resumable(config: &TrainConfig) -> TrainConfig {
+    TrainConfig {
+        eval_every: 0,
+        save_every: 0,
+        keep_checkpoints: 1,
+        valid_samples: 0,
+        ..config.clone()
+    }
+}
+
+/// Runs training on `device` and writes the model into `options.out`.
+pub fn train<B: AutodiffBackend>(
+    options: &RunOptions,
+    device: &B::Device,
+    observer: &mut dyn Observer,
+) -> Result<TrainSummary> {
+    let config = &options.config;
+    config.validate().map_err(|message| Error::Config {
+        origin: "train settings".to_owned(),
+        message,
+    })?;
+    let out = &options.out;
+    std::fs::create_dir_all(out).map_err(io(out))?;
+    let resume_dir = if options.resume {
+        checkpoint::latest(out)?
+    } else {
+        None
+    };
+
+    // Tokenizer and model: from the checkpoint, a pretrained directory, or fresh.
+    let (tokenizer, mut model) = match (&resume_dir, &options.model) {
+        (Some(dir), _) => (
+            T5Tokenizer::from_file(&dir.join(TOKENIZER_FILE))?,
+            T5::<B>::load(dir, device)?,
+        ),
+        (None, ModelSource::Pretrained(dir)) => (
+            T5Tokenizer::from_file(&dir.join(TOKENIZER_FILE))?,
+            T5::<B>::load(dir, device)?,
+        ),
+        (None, ModelSource::Preset(preset)) => {
+            let tokenizer = train_tokenizer(&options.train_samples, *preset)?;
+            let model_config = preset.config(tokenizer.vocab_size());
+            let model = T5::<B>::random(&model_config, config.seed, device)?;
+            (tokenizer, model)
+        }
+    };
+    check_agreement(&model, &tokenizer, resume_dir.as_deref().unwrap_or(out))?;
+
+    let pairs = read_pairs(&options.train_samples, None)?;
+    if pairs.is_empty() {
+        return Err(Error::Sample {
+            path: options.train_samples.clone(),
+            line: 0,
+            message: "no training samples".to_owned(),
+        });
+    }
+    let examples = Examples::tokenize(
+        &pairs,
+        &tokenizer,
+        config.max_input_tokens,
+        config.max_target_tokens,
+    )?;
+    drop(pairs);
+    let valid = match &options.valid_samples {
+        Some(path) if config.valid_samples > 0 => {
+            let pairs = read_pairs(path, Some(config.valid_samples))?;
+            Some(Examples::tokenize(
+                &pairs,
+                &tokenizer,
+                config.max_input_tokens,
+                config.max_target_tokens,
+            )?)
+        }
+        _ => None,
+    };
+
+    let micro_per_epoch = examples.len().div_ceil(config.batch_size);
+    let steps_per_epoch = micro_per_epoch.div_ceil(config.grad_accum) as u64;
+    let total_steps = config
+        .max_steps
+        .unwrap_or(steps_per_epoch * config.epochs as u64);
+
+    let fingerprint = examples.fingerprint();
+    let mut state = TrainerState {
+        step: 0,
+        total_steps,
+        epoch: 0,
+        batch: 0,
+        data_fingerprint: fingerprint,
+        examples: examples.len(),
+        config: config.clone(),
+        valid_losses: Vec::new(),
+        train_losses: Vec::new(),
+    };
+    let mut optimizer = Optimizer::<B>::new(config.optimizer);
+    if let Some(dir) = &resume_dir {
+        let saved = checkpoint::read_state(&dir.join(STATE_FILE))?;
+        if saved.data_fingerprint != fingerprint || saved.examples != examples.len() {
+            return Err(Error::Checkpoint {
+                path: dir.clone(),
+                message: "the training samples differ from the ones this checkpoint was trained on"
+                    .to_owned(),
+            });
+        }
+        if resumable(&saved.config) != resumable(config) || saved.total_steps != total_steps {
+            return Err(Error::Checkpoint {
+                path: dir.clone(),
+                message: "the training settings differ from the checkpoint's (only eval_every, save_every, keep_checkpoints and valid_samples may change)".to_owned(),
+            });
+        }
+        let shapes: Vec<Vec<usize>> = model
+            .named_tensors()
+            .into_iter()
+            .map(|(_, data)| data.shape.to_vec())
+            .collect();
+        let optimizer_file = dir.join(OPTIMIZER_FILE);
+        optimizer = Optimizer::restore(
+            config.optimizer,
+            saved.step,
+            checkpoint::read_tensors(&optimizer_file)?,
+            model.param_names(),
+            &shapes,
+            device,
+            &optimizer_file,
+        )?;
+        state = saved;
+        state.config = config.clone();
+    }
+
+    let plan = Plan {
+        start_step: state.step,
+        total_steps,
+        examples: examples.len(),
+        valid_examples: valid.as_ref().map_or(0, Examples::len),
+        parameters: model.num_params(),
+        vocab_size: tokenizer.vocab_size(),
+        truncated_inputs: examples.truncated_inputs,
+        resumed_from: resume_dir.clone(),
+    };
+    observer.started(&plan);
+
+    let save_model = |model: &T5<B>, dir: &Path| -> Result<()> {
+        model.valid().save(dir)?;
+        tokenizer.save(&dir.join(TOKENIZER_FILE))?;
+        let text = toml::to_string(&TrainFile {
+            train: config.clone(),
+        })
+        .expect("settings serialise");
+        recalign_t5::write_atomically(&dir.join(RUN_CONFIG_FILE), text.as_bytes())?;
+        Ok(())
+    };
+
+    let pad = tokenizer.pad_id();
+    let start = model.config().decoder_start_token_id;
+    let mut plan_epoch = state.epoch;
+    let mut batches = epoch_plan(&examples, config.batch_size, config.seed, plan_epoch);
+    let started = Instant::now();
+    let (mut tokens_run, mut stopped_early) = (0usize, false);
+    let mut first_loss = None;
+
+    if state.step == 0
+        && let Some(valid) = &valid
+    {
+        let report = validate(&model.valid(), valid, config.batch_size, pad, start, 0);
+        state.valid_losses.push((0, report.loss));
+        observer.validated(&report);
+    }
+
+    while state.step < total_steps {
+        let step_started = Instant::now();
+        let step = state.step + 1;
+        let mut accumulator = GradientsAccumulator::new();
+        let (mut loss_sum, mut tokens) = (0.0, 0usize);
+        let data_epoch = state.epoch;
+        for micro in 0..config.grad_accum {
+            if state.batch >= batches.len() {
+                state.epoch += 1;
+                state.batch = 0;
+            }
+            if plan_epoch != state.epoch {
+                plan_epoch = state.epoch;
+                batches = epoch_plan(&examples, config.batch_size, config.seed, plan_epoch);
+            }
+            let host = HostBatch::new(&examples, &batches[state.batch], pad, start);
+            state.batch += 1;
+            tokens += host.tokens;
+            B::seed(device, mix(config.seed, step, micro as u64));
+            let batch = host.to_device::<B>(device);
+            let logits = model.forward(
+                batch.input_ids,
+                batch.attention_mask,
+                batch.decoder_input_ids,
+            );
+            let loss = cross_entropy(logits, batch.labels);
+            loss_sum += loss.clone().into_scalar().elem::<f64>();
+            let grads = GradientsParams::from_grads(loss.backward(), &model);
+            accumulator.accumulate(&model, grads);
+        }
+        let loss = loss_sum / config.grad_accum as f64;
+        if !loss.is_finite() {
+            return Err(Error::Diverged { step, loss });
+        }
+        let grads = accumulator.grads();
+        let average = 1.0 / config.grad_accum as f64;
+        let grad_norm = Optimizer::<B>::grad_norm(&model, &grads) * average;
+        let clip = match config.clip_norm {
+            Some(max) if grad_norm > max => max / (grad_norm + 1e-6),
+            _ => 1.0,
+        };
+        let learning_rate = config.learning_rate_at(step, total_steps);
+        model = optimizer.step(model, grads, learning_rate, average * clip);
+        state.step = step;
+        state.train_losses.push(loss);
+        first_loss.get_or_insert(loss);
+        tokens_run += tokens;
+        observer.step(&StepReport {
+            step,
+            total_steps,
+            epoch: data_epoch,
+            loss,
+            learning_rate,
+            grad_norm,
+            tokens,
+            seconds: step_started.elapsed().as_secs_f64(),
+        });
+
+        let last = step == total_steps;
+        if let Some(valid) = &valid
+            && (last || (config.eval_every > 0 && step.is_multiple_of(config.eval_every)))
+        {
+            let report = validate(&model.valid(), valid, config.batch_size, pad, start, step);
+            state.valid_losses.push((step, report.loss));
+            observer.validated(&report);
+        }
+        let stop = !last && observer.should_stop();
+        if last || stop || (config.save_every > 0 && step.is_multiple_of(config.save_every)) {
+            let dir = checkpoint::save(out, step, config.keep_checkpoints, |dir| {
+                save_model(&model, dir)?;
+                checkpoint::write_tensors(
+                    &dir.join(OPTIMIZER_FILE),
+                    &optimizer.named_state(model.param_names()),
+                )?;
+                checkpoint::write_state(&dir.join(STATE_FILE), &state)
+            })?;
+            observer.checkpointed(&dir);
+        }
+        if stop {
+            stopped_early = true;
+            break;
+        }
+    }
+
+    if !stopped_early {
+        save_model(&model, out)?;
+    }
+    let seconds = started.elapsed().as_secs_f64();
+    let tail = &state.train_losses[state.train_losses.len().saturating_sub(10)..];
+    let summary = TrainSummary {
+        steps: state.step,
+        stopped_early,
+        first_loss,
+        last_loss: (!tail.is_empty()).then(|| tail.iter().sum::<f64>() / tail.len() as f64),
+        valid_losses: state.valid_losses.clone(),
+        tokens_per_second: tokens_run as f64 / seconds.max(1e-9),
+        seconds,
+        out: out.clone(),
+    };
+    let text = serde_json::to_string_pretty(&summary).expect("summary serialises");
+    recalign_t5::write_atomically(&out.join(SUMMARY_FILE), text.as_bytes())?;
+    Ok(summary)
+}
+
+#[derive(Serialize)]
+struct TrainFile {
+    train: TrainConfig,
+}
+
+/// Token-weighted validation cross-entropy, overall and per task, without
+/// dropout.
+pub fn validate<B: Backend>(
+    model: &T5<B>,
+    examples: &Examples,
+    batch_size: usize,
+    pad: u32,
+    start: u32,
+    step: u64,
+) -> ValidReport {
+    let device = model.devices().into_iter().next().unwrap_or_default();
+    let mut order: Vec<usize> = (0..examples.len()).collect();
+    order.sort_by_key(|&i| examples.items[i].input.len());
+    let mut sums = vec![(0.0f64, 0usize); examples.tasks.len()];
+    for indices in order.chunks(batch_size) {
+        let host = HostBatch::new(examples, indices, pad, start);
+        let batch = host.to_device::<B>(&device);
+        let logits = model.forward(
+            batch.input_ids,
+            batch.attention_mask,
+            batch.decoder_input_ids,
+        );
+        let per_row = token_log_probs(logits, batch.labels).sum_dim(1);
+        let per_row = per_row
+            .into_data()
+            .convert::<f64>()
+            .to_vec::<f64>()
+            .expect("f64 values");
+        for (row, &index) in indices.iter().enumerate() {
+            let example = &examples.items[index];
+            let entry = &mut sums[example.task];
+            entry.0 -= per_row[row];
+            entry.1 += example.target.len();
+        }
+    }
+    let (total, count) = sums
+        .iter()
+        .fold((0.0, 0), |(s, c), (ts, tc)| (s + ts, c + tc));
+    ValidReport {
+        step,
+        loss: total / count.max(1) as f64,
+        per_task: examples
+            .tasks
+            .iter()
+            .zip(&sums)
+            .map(|(task, (sum, count))| (task.clone(), sum / (*count).max(1) as f64))
+            .collect(),
+    }
+}

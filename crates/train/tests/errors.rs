@@ -1,0 +1,105 @@
+//! Bad input to training: clear errors naming the file, line and field.
+
+mod common;
+
+use burn::tensor::backend::AutodiffBackend;
+use recalign_t5::Preset;
+use recalign_train::data::read_pairs;
+use recalign_train::{
+    BackendJob, DeviceChoice, ModelSource, Quiet, RunOptions, TrainConfig, train,
+};
+
+struct Job(RunOptions);
+
+impl BackendJob for Job {
+    type Output = recalign_train::TrainSummary;
+    fn run<B: AutodiffBackend>(self, device: B::Device) -> recalign_train::Result<Self::Output> {
+        train::<B>(&self.0, &device, &mut Quiet)
+    }
+}
+
+#[test]
+fn bad_sample_lines_are_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("train.jsonl");
+    std::fs::write(
+        &path,
+        "{\"task\":\"retrieval\",\"input\":\"a\",\"target\":\"1\"}\n{\"task\":\"retrieval\",\"input\":\"a\"}\n",
+    )
+    .unwrap();
+    let message = read_pairs(&path, None).unwrap_err().to_string();
+    assert!(
+        message.contains("train.jsonl:2") && message.contains("target"),
+        "{message}"
+    );
+    std::fs::write(
+        &path,
+        "{\"task\":\"mim\",\"input\":\"a\",\"target\":\"\"}\n",
+    )
+    .unwrap();
+    let message = read_pairs(&path, None).unwrap_err().to_string();
+    assert!(
+        message.contains("train.jsonl:1") && message.contains("`target` is empty"),
+        "{message}"
+    );
+}
+
+#[test]
+fn resuming_with_other_data_or_settings_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    common::write_samples(dir.path(), "train.jsonl", 32, 0);
+    let options = |config: TrainConfig| RunOptions {
+        config,
+        train_samples: dir.path().join("train.jsonl"),
+        valid_samples: None,
+        out: dir.path().join("out"),
+        model: ModelSource::Preset(Preset::Tiny),
+        resume: true,
+    };
+    let config = TrainConfig {
+        max_steps: Some(2),
+        ..common::tiny_settings()
+    };
+    DeviceChoice::Cpu.run(Job(options(config.clone()))).unwrap();
+
+    let other = TrainConfig {
+        learning_rate: 0.5,
+        ..config.clone()
+    };
+    let message = DeviceChoice::Cpu
+        .run(Job(options(other)))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        message.contains("step-0000002") && message.contains("settings"),
+        "{message}"
+    );
+
+    common::write_samples(dir.path(), "train.jsonl", 32, 1);
+    let message = DeviceChoice::Cpu
+        .run(Job(options(config)))
+        .unwrap_err()
+        .to_string();
+    assert!(message.contains("samples differ"), "{message}");
+}
+
+#[test]
+fn cuda_without_the_feature_is_a_clear_error() {
+    if cfg!(feature = "cuda") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let options = RunOptions {
+        config: common::tiny_settings(),
+        train_samples: dir.path().join("missing.jsonl"),
+        valid_samples: None,
+        out: dir.path().join("out"),
+        model: ModelSource::Preset(Preset::Tiny),
+        resume: false,
+    };
+    let message = DeviceChoice::Cuda(0)
+        .run(Job(options))
+        .unwrap_err()
+        .to_string();
+    assert!(message.contains("--features cuda"), "{message}");
+}
