@@ -8,6 +8,7 @@
 //! (`tests/fixtures`, made by `scripts/fixtures/t5_parity.py`).
 
 pub mod config;
+pub mod dropout;
 pub mod error;
 mod io;
 pub mod loss;
@@ -98,7 +99,7 @@ impl<B: Backend> T5<B> {
 
     /// The parameters as `(HF name, f32 data)` in build order.
     pub fn named_tensors(&self) -> Vec<(String, burn::tensor::TensorData)> {
-        weights::named_tensors(self, self.param_names())
+        weights::named_tensors(self, self.param_names(), self.param_transposed())
     }
 
     /// Writes `model.safetensors` and `config.json` into `dir` (created if

@@ -11,24 +11,32 @@
 use std::sync::Arc;
 
 use burn::module::{Module, Param};
-use burn::nn::{Dropout, DropoutConfig};
 use burn::tensor::activation;
 use burn::tensor::{Bool, Int, Tensor, TensorData, backend::Backend};
 
 use crate::config::{Activation, FeedForwardKind, T5Config};
+use crate::dropout::{Dropout, DropoutRng};
 use crate::error::Result;
 use crate::weights::{Init, ParamBuilder};
 
-/// Value written into masked attention scores before the softmax.
+/// Value added to masked attention scores before the softmax (HF's
+/// `torch.finfo(float32).min`).
 const MASKED: f32 = f32::MIN;
 
-/// `x · Wᵀ` for a weight in PyTorch `[out, in]` layout, as one 2-D GEMM.
+/// A boolean mask (true = hidden) as an additive bias.
+fn additive<B: Backend, const D: usize>(hidden: Tensor<B, D, Bool>) -> Tensor<B, D> {
+    let zeros = Tensor::zeros(hidden.shape(), &hidden.device());
+    zeros.mask_fill(hidden, MASKED)
+}
+
+/// `x · W` for a linear weight held as `[in, out]` (HF's `[out, in]`
+/// transposed once at load, so no step pays for a transpose), as one 2-D GEMM.
 fn linear<B: Backend>(x: Tensor<B, 3>, weight: &Param<Tensor<B, 2>>) -> Tensor<B, 3> {
     let [batch, len, width] = x.dims();
     let weight = weight.val();
-    let out = weight.dims()[0];
+    let out = weight.dims()[1];
     x.reshape([batch * len, width])
-        .matmul(weight.transpose())
+        .matmul(weight)
         .reshape([batch, len, out])
 }
 
@@ -119,6 +127,7 @@ pub struct Attention<B: Backend> {
     v: Param<Tensor<B, 2>>,
     o: Param<Tensor<B, 2>>,
     relative_attention_bias: Option<Param<Tensor<B, 2>>>,
+    #[module(skip)]
     dropout: Dropout,
     #[module(skip)]
     heads: usize,
@@ -136,7 +145,7 @@ impl<B: Backend> Attention<B> {
         let (d, inner) = (config.d_model, config.inner_dim());
         let d_f = d as f64;
         let mut weight = |part: &str, shape: [usize; 2], std: f64| {
-            builder.param(format!("{name}.{part}.weight"), shape, Init::Normal(std))
+            builder.linear(format!("{name}.{part}.weight"), shape, Init::Normal(std))
         };
         let q = weight("q", [inner, d], (d_f * config.d_kv as f64).powf(-0.5))?;
         let k = weight("k", [inner, d], d_f.powf(-0.5))?;
@@ -157,7 +166,7 @@ impl<B: Backend> Attention<B> {
             v,
             o,
             relative_attention_bias,
-            dropout: DropoutConfig::new(config.dropout_rate).init(),
+            dropout: Dropout::new(config.dropout_rate, builder.dropout_rng()),
             heads: config.num_heads,
             d_kv: config.d_kv,
         })
@@ -200,23 +209,20 @@ impl<B: Backend> Attention<B> {
     }
 
     /// Attention of `query` over `keys`/`values`, plus output projection.
-    /// `bias` is `[1 | batch, heads, q, k]`; `mask` (true = hidden) is
-    /// broadcastable to the scores.
+    /// `bias` (position bias and masks, added to the scores as HF does) is
+    /// `[batch | 1, heads, q, k]`, built once per stack and shared by its
+    /// blocks.
     fn attend(
         &self,
         query: Tensor<B, 4>,
         keys: Tensor<B, 4>,
         values: Tensor<B, 4>,
         bias: Option<Tensor<B, 4>>,
-        mask: Option<Tensor<B, 4, Bool>>,
     ) -> Tensor<B, 3> {
         let mut scores = query.matmul(keys.swap_dims(2, 3));
         let shape = scores.dims();
         if let Some(bias) = bias {
             scores = scores + bias;
-        }
-        if let Some(mask) = mask {
-            scores = scores.mask_fill(mask.expand(shape), MASKED);
         }
         let weights = self.dropout.forward(activation::softmax(scores, 3));
         let [batch, heads, len, d_kv] = {
@@ -236,6 +242,7 @@ impl<B: Backend> Attention<B> {
 pub struct FeedForward<B: Backend> {
     wi: Vec<Param<Tensor<B, 2>>>,
     wo: Param<Tensor<B, 2>>,
+    #[module(skip)]
     dropout: Dropout,
     #[module(skip)]
     activation: ActivationFn,
@@ -256,10 +263,13 @@ impl ActivationFn {
             Self::Relu => activation::relu(x),
             Self::Gelu => activation::gelu(x),
             Self::GeluTanh => {
-                // 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))), HF's `gelu_new`.
-                let inner = (x.clone() + x.clone().powi_scalar(3).mul_scalar(0.044715))
-                    .mul_scalar((2.0 / std::f64::consts::PI).sqrt());
-                x.clone().mul_scalar(0.5) * inner.tanh().add_scalar(1.0)
+                // HF's `gelu_new`, 0.5·x·(1 + tanh(u)) with u = √(2/π)·(x + 0.044715·x³),
+                // computed as x·sigmoid(2u): the same function, and one fused
+                // kernel instead of tanh (which costs an expm1 per element).
+                let cube = x.clone().square() * x.clone();
+                let u2 = (x.clone() + cube.mul_scalar(0.044715))
+                    .mul_scalar(2.0 * (2.0 / std::f64::consts::PI).sqrt());
+                x * activation::sigmoid(u2)
             }
             Self::Silu => activation::silu(x),
         }
@@ -277,13 +287,13 @@ impl<B: Backend> FeedForward<B> {
         let std_in = Init::Normal((d as f64).powf(-0.5));
         let wi = if kind.gated {
             vec![
-                builder.param(format!("{name}.wi_0.weight"), [ff, d], std_in)?,
-                builder.param(format!("{name}.wi_1.weight"), [ff, d], std_in)?,
+                builder.linear(format!("{name}.wi_0.weight"), [ff, d], std_in)?,
+                builder.linear(format!("{name}.wi_1.weight"), [ff, d], std_in)?,
             ]
         } else {
-            vec![builder.param(format!("{name}.wi.weight"), [ff, d], std_in)?]
+            vec![builder.linear(format!("{name}.wi.weight"), [ff, d], std_in)?]
         };
-        let wo = builder.param(
+        let wo = builder.linear(
             format!("{name}.wo.weight"),
             [d, ff],
             Init::Normal((ff as f64).powf(-0.5)),
@@ -297,7 +307,7 @@ impl<B: Backend> FeedForward<B> {
         Ok(Self {
             wi,
             wo,
-            dropout: DropoutConfig::new(config.dropout_rate).init(),
+            dropout: Dropout::new(config.dropout_rate, builder.dropout_rng()),
             activation,
         })
     }
@@ -322,6 +332,7 @@ pub struct Block<B: Backend> {
     cross_norm: Option<RmsNorm<B>>,
     feed_forward: FeedForward<B>,
     feed_forward_norm: RmsNorm<B>,
+    #[module(skip)]
     dropout: Dropout,
 }
 
@@ -377,7 +388,7 @@ impl<B: Backend> Block<B> {
             cross_norm,
             feed_forward,
             feed_forward_norm,
-            dropout: DropoutConfig::new(config.dropout_rate).init(),
+            dropout: Dropout::new(config.dropout_rate, builder.dropout_rng()),
         })
     }
 
@@ -388,7 +399,7 @@ impl<B: Backend> Block<B> {
         x + self.dropout.forward(out)
     }
 
-    fn cross(&self, x: Tensor<B, 3>, memory: &CrossMemory<B>) -> Tensor<B, 3> {
+    fn cross(&self, x: Tensor<B, 3>, memory: &CrossMemory<B>, bias: &Tensor<B, 4>) -> Tensor<B, 3> {
         let (Some(attention), Some(norm)) = (&self.cross_attention, &self.cross_norm) else {
             return x;
         };
@@ -397,20 +408,18 @@ impl<B: Backend> Block<B> {
             query,
             memory.keys.clone(),
             memory.values.clone(),
-            None,
-            Some(memory.mask.clone()),
+            Some(bias.clone()),
         );
         x + self.dropout.forward(out)
     }
 }
 
 /// Keys and values of the encoder output for one decoder block's
-/// cross-attention, with the encoder's padding mask.
+/// cross-attention.
 #[derive(Debug, Clone)]
 struct CrossMemory<B: Backend> {
     keys: Tensor<B, 4>,
     values: Tensor<B, 4>,
-    mask: Tensor<B, 4, Bool>,
 }
 
 /// A stack of blocks with its final norm; the first block's self-attention
@@ -419,6 +428,7 @@ struct CrossMemory<B: Backend> {
 pub struct Stack<B: Backend> {
     block: Vec<Block<B>>,
     final_layer_norm: RmsNorm<B>,
+    #[module(skip)]
     dropout: Dropout,
     #[module(skip)]
     buckets: PositionBuckets,
@@ -450,7 +460,7 @@ impl<B: Backend> Stack<B> {
         Ok(Self {
             block,
             final_layer_norm: RmsNorm::build(builder, &format!("{name}.final_layer_norm"), config)?,
-            dropout: DropoutConfig::new(config.dropout_rate).init(),
+            dropout: Dropout::new(config.dropout_rate, builder.dropout_rng()),
             buckets: PositionBuckets {
                 bidirectional: !decoder,
                 num_buckets: config.relative_attention_num_buckets,
@@ -488,13 +498,11 @@ impl<B: Backend> Encoded<B> {
         }
     }
 
-    /// `[batch, 1, 1, len]`, true at padding.
-    fn padding(&self) -> Tensor<B, 4, Bool> {
+    /// `[batch, 1, 1, len]`: HF's additive mask, the lowest f32 at padding
+    /// and 0 elsewhere.
+    fn padding_bias(&self) -> Tensor<B, 4> {
         let [batch, len] = self.attention_mask.dims();
-        self.attention_mask
-            .clone()
-            .equal_elem(0)
-            .reshape([batch, 1, 1, len])
+        additive(self.attention_mask.clone().equal_elem(0)).reshape([batch, 1, 1, len])
     }
 }
 
@@ -504,6 +512,7 @@ impl<B: Backend> Encoded<B> {
 pub struct DecoderCache<B: Backend> {
     past: Vec<Option<(Tensor<B, 4>, Tensor<B, 4>)>>,
     cross: Vec<CrossMemory<B>>,
+    padding: Tensor<B, 4>,
     len: usize,
 }
 
@@ -524,10 +533,10 @@ impl<B: Backend> DecoderCache<B> {
             entry.0 = entry.0.clone().select(0, rows.clone());
             entry.1 = entry.1.clone().select(0, rows.clone());
         }
+        self.padding = self.padding.clone().select(0, rows.clone());
         for memory in &mut self.cross {
             memory.keys = memory.keys.clone().select(0, rows.clone());
             memory.values = memory.values.clone().select(0, rows.clone());
-            memory.mask = memory.mask.clone().select(0, rows.clone());
         }
     }
 }
@@ -543,6 +552,10 @@ pub struct T5<B: Backend> {
     config: T5Config,
     #[module(skip)]
     names: Arc<[String]>,
+    #[module(skip)]
+    transposed: Arc<[bool]>,
+    #[module(skip)]
+    dropout_rng: DropoutRng,
 }
 
 impl<B: Backend> T5<B> {
@@ -561,19 +574,23 @@ impl<B: Backend> T5<B> {
         let lm_head = if config.tie_word_embeddings {
             None
         } else {
-            Some(builder.param(
+            Some(builder.linear(
                 "lm_head.weight".to_owned(),
                 [config.vocab_size, d],
                 Init::Normal(1.0),
             )?)
         };
+        let dropout_rng = builder.dropout_rng().clone();
+        let (names, transposed) = builder.into_layout();
         Ok(Self {
             shared,
             encoder,
             decoder,
             lm_head,
             config: config.clone(),
-            names: builder.into_names().into(),
+            names: names.into(),
+            transposed: transposed.into(),
+            dropout_rng,
         })
     }
 
@@ -585,6 +602,18 @@ impl<B: Backend> T5<B> {
     /// HF names of the parameters; index `i` is parameter id `i`.
     pub fn param_names(&self) -> &[String] {
         &self.names
+    }
+
+    /// Whether parameter `i` is a linear weight held transposed (`[in,
+    /// out]`) relative to its HF layout.
+    pub(crate) fn param_transposed(&self) -> &[bool] {
+        &self.transposed
+    }
+
+    /// Restarts the dropout generator: the trainer calls this before every
+    /// forward pass so that a resumed run draws the same masks.
+    pub fn reseed_dropout(&self, seed: u64) {
+        self.dropout_rng.reseed(seed);
     }
 
     fn embed(&self, ids: Tensor<B, 2, Int>) -> Tensor<B, 3> {
@@ -603,20 +632,17 @@ impl<B: Backend> T5<B> {
             hidden: Tensor::empty([0, 0, 0], &input_ids.device()),
             attention_mask,
         };
-        let padding = encoded.padding();
-        let bias = self.encoder.position_bias(len, len, 0);
+        let padding = encoded.padding_bias();
+        let bias = match self.encoder.position_bias(len, len, 0) {
+            Some(position) => position + padding,
+            None => padding,
+        };
         let mut x = self.encoder.dropout.forward(self.embed(input_ids));
         for block in &self.encoder.block {
             let attention = &block.self_attention;
             let normed = block.self_norm.forward(x.clone());
             let (keys, values) = attention.keys_values(normed.clone());
-            let out = attention.attend(
-                attention.query(normed),
-                keys,
-                values,
-                bias.clone(),
-                Some(padding.clone()),
-            );
+            let out = attention.attend(attention.query(normed), keys, values, Some(bias.clone()));
             x = x + block.dropout.forward(out);
             x = block.feed_forward(x);
         }
@@ -627,18 +653,13 @@ impl<B: Backend> T5<B> {
     }
 
     fn cross_memory(&self, encoded: &Encoded<B>) -> Vec<CrossMemory<B>> {
-        let mask = encoded.padding();
         self.decoder
             .block
             .iter()
             .map(|block| {
                 let attention = block.cross_attention.as_ref().expect("decoder block");
                 let (keys, values) = attention.keys_values(encoded.hidden.clone());
-                CrossMemory {
-                    keys,
-                    values,
-                    mask: mask.clone(),
-                }
+                CrossMemory { keys, values }
             })
             .collect()
     }
@@ -653,23 +674,22 @@ impl<B: Backend> T5<B> {
         let len = decoder_input_ids.dims()[1];
         let device = decoder_input_ids.device();
         let memory = self.cross_memory(encoded);
-        let bias = self.decoder.position_bias(len, len, 0);
         // `tril_mask` is true above the diagonal: the future is hidden.
-        let causal = Tensor::<B, 2, Bool>::tril_mask([len, len], 0, &device).unsqueeze::<4>();
+        let causal =
+            additive(Tensor::<B, 2, Bool>::tril_mask([len, len], 0, &device)).unsqueeze::<4>();
+        let bias = match self.decoder.position_bias(len, len, 0) {
+            Some(position) => position + causal,
+            None => causal,
+        };
+        let cross_bias = self.cross_bias(encoded.padding_bias(), len);
         let mut x = self.decoder.dropout.forward(self.embed(decoder_input_ids));
         for (block, memory) in self.decoder.block.iter().zip(&memory) {
             let attention = &block.self_attention;
             let normed = block.self_norm.forward(x.clone());
             let (keys, values) = attention.keys_values(normed.clone());
-            let out = attention.attend(
-                attention.query(normed),
-                keys,
-                values,
-                bias.clone(),
-                Some(causal.clone()),
-            );
+            let out = attention.attend(attention.query(normed), keys, values, Some(bias.clone()));
             x = x + block.dropout.forward(out);
-            x = block.cross(x, memory);
+            x = block.cross(x, memory, &cross_bias);
             x = block.feed_forward(x);
         }
         self.head(self.decoder.finish(x))
@@ -692,7 +712,26 @@ impl<B: Backend> T5<B> {
         } else {
             hidden
         };
-        linear(hidden, self.lm_head.as_ref().unwrap_or(&self.shared))
+        match &self.lm_head {
+            Some(head) => linear(hidden, head),
+            None => {
+                let [batch, len, width] = hidden.dims();
+                let shared = self.shared.val();
+                let vocab = shared.dims()[0];
+                hidden
+                    .reshape([batch * len, width])
+                    .matmul(shared.transpose())
+                    .reshape([batch, len, vocab])
+            }
+        }
+    }
+
+    /// The encoder padding as a bias for `queries` decoder positions,
+    /// `[batch, heads, queries, len]`, materialised once for all blocks.
+    fn cross_bias(&self, padding: Tensor<B, 4>, queries: usize) -> Tensor<B, 4> {
+        let [batch, _, _, len] = padding.dims();
+        let shape = [batch, self.config.num_heads, queries, len];
+        Tensor::zeros(shape, &padding.device()) + padding
     }
 
     /// An empty KV cache for incremental decoding of `encoded`.
@@ -700,6 +739,7 @@ impl<B: Backend> T5<B> {
         DecoderCache {
             past: vec![None; self.decoder.block.len()],
             cross: self.cross_memory(encoded),
+            padding: encoded.padding_bias(),
             len: 0,
         }
     }
@@ -713,6 +753,7 @@ impl<B: Backend> T5<B> {
     ) -> Tensor<B, 2> {
         let offset = cache.len;
         let bias = self.decoder.position_bias(1, offset + 1, offset);
+        let cross_bias = self.cross_bias(cache.padding.clone(), 1);
         let mut x = self.embed(tokens.unsqueeze_dim(1));
         for ((block, memory), past) in self
             .decoder
@@ -736,11 +777,10 @@ impl<B: Backend> T5<B> {
                 keys.clone(),
                 values.clone(),
                 bias.clone(),
-                None,
             );
             *past = Some((keys, values));
             x = x + block.dropout.forward(out);
-            x = block.cross(x, memory);
+            x = block.cross(x, memory, &cross_bias);
             x = block.feed_forward(x);
         }
         cache.len += 1;

@@ -16,6 +16,7 @@ use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, Normal};
 use safetensors::{Dtype, tensor::Metadata};
 
+use crate::dropout::DropoutRng;
 use crate::error::{Error, Result};
 
 /// How a freshly initialised tensor is filled.
@@ -152,6 +153,8 @@ pub(crate) struct ParamBuilder<'a, B: Backend> {
     device: B::Device,
     source: Source<'a>,
     names: Vec<String>,
+    transposed: Vec<bool>,
+    dropout_rng: DropoutRng,
 }
 
 impl<'a, B: Backend> ParamBuilder<'a, B> {
@@ -164,6 +167,8 @@ impl<'a, B: Backend> ParamBuilder<'a, B> {
                 factor,
             },
             names: Vec::new(),
+            transposed: Vec::new(),
+            dropout_rng: DropoutRng::new(0),
         }
     }
 
@@ -173,6 +178,8 @@ impl<'a, B: Backend> ParamBuilder<'a, B> {
             device: device.clone(),
             source: Source::Checkpoint(checkpoint),
             names: Vec::new(),
+            transposed: Vec::new(),
+            dropout_rng: DropoutRng::new(0),
         }
     }
 
@@ -214,15 +221,58 @@ impl<'a, B: Backend> ParamBuilder<'a, B> {
                 }
             },
         };
-        let id = ParamId::from(self.names.len() as u64);
-        self.names.push(name);
-        let tensor = Tensor::from_data(TensorData::new(values, shape), &self.device);
-        Ok(Param::initialized(id, tensor.require_grad()))
+        Ok(self.register(name, TensorData::new(values, shape), false))
     }
 
-    /// The names in build order: index `i` is parameter id `i`.
-    pub fn into_names(self) -> Vec<String> {
-        self.names
+    /// A linear weight stored by HF as `[out, in]`, held as `[in, out]`.
+    pub fn linear(
+        &mut self,
+        name: String,
+        shape: [usize; 2],
+        init: Init,
+    ) -> Result<Param<Tensor<B, 2>>> {
+        let [out, inp] = shape;
+        let values = match &mut self.source {
+            Source::Checkpoint(checkpoint) => checkpoint.take(&name, &shape)?,
+            Source::Random { rng, factor } => match init {
+                Init::Ones => vec![1.0; out * inp],
+                Init::Normal(std) => {
+                    let normal = Normal::new(0.0, *factor * std).expect("a finite std");
+                    (0..out * inp)
+                        .map(|_| normal.sample(&mut **rng) as f32)
+                        .collect()
+                }
+            },
+        };
+        Ok(self.register(
+            name,
+            TensorData::new(transpose(&values, out, inp), [inp, out]),
+            true,
+        ))
+    }
+
+    fn register<const D: usize>(
+        &mut self,
+        name: String,
+        data: TensorData,
+        transposed: bool,
+    ) -> Param<Tensor<B, D>> {
+        let id = ParamId::from(self.names.len() as u64);
+        self.names.push(name);
+        self.transposed.push(transposed);
+        let tensor = Tensor::from_data(data, &self.device);
+        Param::initialized(id, tensor.require_grad())
+    }
+
+    /// The generator every dropout layer of the model shares.
+    pub fn dropout_rng(&self) -> &DropoutRng {
+        &self.dropout_rng
+    }
+
+    /// The names in build order (index `i` is parameter id `i`) and whether
+    /// each is a transposed linear weight.
+    pub fn into_layout(self) -> (Vec<String>, Vec<bool>) {
+        (self.names, self.transposed)
     }
 }
 
@@ -235,17 +285,40 @@ impl<B: Backend> ModuleVisitor<B> for Collect {
     }
 }
 
-/// The tensors of `module` under the names it was built with, as f32.
+/// Row-major `[rows, cols]` values transposed to `[cols, rows]`.
+fn transpose(values: &[f32], rows: usize, cols: usize) -> Vec<f32> {
+    let mut out = vec![0.0; values.len()];
+    for r in 0..rows {
+        for c in 0..cols {
+            out[c * rows + r] = values[r * cols + c];
+        }
+    }
+    out
+}
+
+/// The tensors of `module` under the names it was built with, as f32 in
+/// HF's layout (linear weights transposed back to `[out, in]`).
 pub(crate) fn named_tensors<B: Backend, M: Module<B>>(
     module: &M,
     names: &[String],
+    transposed: &[bool],
 ) -> Vec<(String, TensorData)> {
     let mut collect = Collect(BTreeMap::new());
     module.visit(&mut collect);
     collect
         .0
         .into_iter()
-        .map(|(id, data)| (names[id as usize].clone(), data.convert::<f32>()))
+        .map(|(id, data)| {
+            let data = data.convert::<f32>();
+            let data = if transposed[id as usize] {
+                let [rows, cols] = [data.shape[0], data.shape[1]];
+                let values = data.to_vec::<f32>().expect("f32 data");
+                TensorData::new(transpose(&values, rows, cols), [cols, rows])
+            } else {
+                data
+            };
+            (names[id as usize].clone(), data)
+        })
         .collect()
 }
 

@@ -3,7 +3,8 @@
 //! learning-rate schedule, periodic validation loss and checkpoints, and
 //! exact resume.
 //!
-//! Determinism: batching follows `(seed, epoch)`, dropout is reseeded from
+//! Determinism: batching follows `(seed, epoch)`, the model's dropout
+//! generator is reseeded from
 //! `(seed, step, micro-batch)` before every forward pass, and a fresh model
 //! is initialised from the seed; so a resumed run repeats, step for step,
 //! what the uninterrupted run would have done.
@@ -397,7 +398,7 @@ pub fn train<B: AutodiffBackend>(
             let host = HostBatch::new(&examples, &batches[state.batch], pad, start);
             state.batch += 1;
             tokens += host.tokens;
-            B::seed(device, mix(config.seed, step, micro as u64));
+            model.reseed_dropout(mix(config.seed, step, micro as u64));
             let batch = host.to_device::<B>(device);
             let logits = model.forward(
                 batch.input_ids,

@@ -1,0 +1,241 @@
+//! Benchmark: one T5 training step (forward, cross-entropy, backward, AdamW)
+//! on the CPU, for the `tiny` and `small` presets, beside the same step in
+//! PyTorch + HF transformers (`scripts/bench/t5_step_torch.py`) when
+//! `.venv-torch` exists (`scripts/python/setup-torch.sh`; never in CI).
+//!
+//! ```text
+//! cargo bench -p recalign-train --bench step [-- tiny small]
+//! ```
+//!
+//! Same shapes on both sides: batch 32 × 64 input / 8 target tokens, the odd
+//! rows ending in 8 padding positions, random labels, dropout 0.1, AdamW at
+//! lr 1e-3 with weight decay 0.01. Each side runs in its own process (so its
+//! peak RSS is its own): 1 untimed warm-up step, then 10 timed steps, median
+//! taken. Rounds alternate Rust and PyTorch so a noisy machine slows both
+//! alike; `RECALIGN_BENCH_REPEAT` sets the rounds (default 3). Writes
+//! `target/bench/t5_step.json`.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Instant;
+
+use burn::backend::{Autodiff, Flex};
+use burn::optim::GradientsParams;
+use burn::tensor::{Int, Tensor, TensorData};
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use recalign_t5::{Preset, T5, cross_entropy};
+use recalign_train::{Optimizer, OptimizerConfig};
+use serde_json::{Value, json};
+
+type B = Autodiff<Flex>;
+
+const BATCH: usize = 32;
+const SRC: usize = 64;
+const TGT: usize = 8;
+const PAD: usize = 8;
+const STEPS: usize = 10;
+const CHILD: &str = "RECALIGN_BENCH_CHILD";
+
+fn median(values: &mut [f64]) -> f64 {
+    values.sort_by(f64::total_cmp);
+    values[values.len() / 2]
+}
+
+/// Peak resident memory of this process in MiB (Linux).
+fn peak_rss_mb() -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb / 1024.0)
+}
+
+/// Runs the timed steps for `preset` in this process and prints one JSON line.
+fn child(preset: Preset) {
+    let device = Default::default();
+    let vocab = preset.vocab_size();
+    let mut model = T5::<B>::random(&preset.config(vocab), 0, &device).expect("preset config");
+    let mut rng = ChaCha8Rng::seed_from_u64(0);
+    let mut ids =
+        |n: usize| -> Vec<i64> { (0..n).map(|_| rng.random_range(2..vocab as i64)).collect() };
+    let mut input = ids(BATCH * SRC);
+    let mut mask = vec![1i64; BATCH * SRC];
+    for row in (1..BATCH).step_by(2) {
+        for col in SRC - PAD..SRC {
+            input[row * SRC + col] = 0;
+            mask[row * SRC + col] = 0;
+        }
+    }
+    let labels = ids(BATCH * TGT);
+    let decoder: Vec<i64> = (0..BATCH)
+        .flat_map(|row| recalign_t5::shift_right(&labels[row * TGT..(row + 1) * TGT], 0, 0))
+        .collect();
+    let tensor = |values: &[i64], width: usize| {
+        Tensor::<B, 2, Int>::from_data(TensorData::new(values.to_vec(), [BATCH, width]), &device)
+    };
+    let mut optimizer = Optimizer::<B>::new(OptimizerConfig::adamw());
+    let mut times = Vec::new();
+    let (mut first_loss, mut last_loss) = (0.0, 0.0);
+    for step in 0..=STEPS {
+        let start = Instant::now();
+        let logits = model.forward(
+            tensor(&input, SRC),
+            tensor(&mask, SRC),
+            tensor(&decoder, TGT),
+        );
+        let loss = cross_entropy(logits, tensor(&labels, TGT));
+        let value: f32 = loss.clone().into_scalar();
+        let grads = GradientsParams::from_grads(loss.backward(), &model);
+        model = optimizer.step(model, grads, 1e-3, 1.0);
+        // Reading the loss forces the forward pass; the next step's inputs
+        // need the updated weights, so steps cannot overlap.
+        if step > 0 {
+            times.push(start.elapsed().as_secs_f64());
+        }
+        if step == 0 {
+            first_loss = value;
+        }
+        last_loss = value;
+    }
+    let median_step = median(&mut times);
+    println!(
+        "{}",
+        json!({
+            "framework": "recalign (burn 0.21 flex)",
+            "preset": preset.name(),
+            "median_step_s": median_step,
+            "min_step_s": times.iter().copied().fold(f64::INFINITY, f64::min),
+            "tokens_per_s": (BATCH * (SRC + TGT)) as f64 / median_step,
+            "peak_rss_mb": peak_rss_mb(),
+            "first_loss": first_loss,
+            "last_loss": last_loss,
+        })
+    );
+}
+
+fn run_json(command: &mut Command) -> Option<Value> {
+    let output = command.output().ok()?;
+    if !output.status.success() {
+        eprintln!("{}", String::from_utf8_lossy(&output.stderr));
+        return None;
+    }
+    let text = String::from_utf8_lossy(&output.stdout);
+    text.lines()
+        .rev()
+        .find_map(|l| serde_json::from_str(l).ok())
+}
+
+fn main() {
+    let presets: Vec<Preset> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with('-'))
+        .map(|a| Preset::parse(&a).expect("tiny or small"))
+        .collect();
+    let presets = if presets.is_empty() {
+        vec![Preset::Tiny, Preset::Small]
+    } else {
+        presets
+    };
+    if let Ok(name) = std::env::var(CHILD) {
+        child(Preset::parse(&name).expect("preset"));
+        return;
+    }
+    let rounds: usize = std::env::var("RECALIGN_BENCH_REPEAT")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(3);
+    let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let python = workspace.join(".venv-torch/bin/python");
+    let script = workspace.join("scripts/bench/t5_step_torch.py");
+    let have_torch = python.is_file();
+    if !have_torch {
+        eprintln!(
+            "no .venv-torch: timing recalign only (scripts/python/setup-torch.sh adds PyTorch)"
+        );
+    }
+    let me = std::env::current_exe().expect("the bench binary");
+    let mut results = Vec::new();
+    for preset in presets {
+        let (mut rust, mut torch, mut ratios) = (Vec::new(), Vec::new(), Vec::new());
+        let (mut rust_runs, mut torch_runs) = (Vec::new(), Vec::new());
+        for round in 0..rounds {
+            let r = run_json(Command::new(&me).env(CHILD, preset.name())).expect("rust child");
+            let r_step = r["median_step_s"].as_f64().expect("median");
+            rust.push(r_step);
+            eprintln!(
+                "{} round {round}: recalign {r_step:.3} s/step",
+                preset.name()
+            );
+            rust_runs.push(r);
+            if have_torch {
+                let t = run_json(Command::new(&python).arg(&script).args([
+                    "--preset",
+                    preset.name(),
+                    "--batch",
+                    &BATCH.to_string(),
+                    "--src-len",
+                    &SRC.to_string(),
+                    "--tgt-len",
+                    &TGT.to_string(),
+                    "--steps",
+                    &STEPS.to_string(),
+                ]))
+                .expect("pytorch run");
+                let t_step = t["median_step_s"].as_f64().expect("median");
+                eprintln!(
+                    "{} round {round}: pytorch  {t_step:.3} s/step",
+                    preset.name()
+                );
+                torch.push(t_step);
+                ratios.push(r_step / t_step);
+                torch_runs.push(t);
+            }
+        }
+        let rust_median = median(&mut rust);
+        let mut result = json!({
+            "preset": preset.name(),
+            "batch": BATCH, "src_len": SRC, "tgt_len": TGT, "steps": STEPS, "rounds": rounds,
+            "recalign_median_step_s": rust_median,
+            "recalign_tokens_per_s": (BATCH * (SRC + TGT)) as f64 / rust_median,
+            "recalign_peak_rss_mb": rust_runs.last().map(|r| r["peak_rss_mb"].clone()),
+            "recalign_runs": rust_runs,
+        });
+        if have_torch {
+            let torch_median = median(&mut torch);
+            result["pytorch_median_step_s"] = json!(torch_median);
+            result["pytorch_tokens_per_s"] = json!((BATCH * (SRC + TGT)) as f64 / torch_median);
+            result["pytorch_peak_rss_mb"] =
+                torch_runs.last().map(|r| r["peak_rss_mb"].clone()).into();
+            result["ratio_of_medians"] = json!(rust_median / torch_median);
+            result["median_round_ratio"] = json!(median(&mut ratios));
+            result["pytorch_runs"] = json!(torch_runs);
+        }
+        eprintln!(
+            "{}: recalign {:.3} s/step{}",
+            preset.name(),
+            rust_median,
+            result
+                .get("ratio_of_medians")
+                .and_then(Value::as_f64)
+                .map(|r| format!(
+                    ", PyTorch {:.3} s/step, ratio {r:.2}",
+                    result["pytorch_median_step_s"].as_f64().unwrap_or(0.0)
+                ))
+                .unwrap_or_default()
+        );
+        results.push(result);
+    }
+    let out: PathBuf = workspace.join("target/bench");
+    std::fs::create_dir_all(&out).expect("target/bench");
+    let path = out.join("t5_step.json");
+    std::fs::write(
+        &path,
+        serde_json::to_string_pretty(&json!(results)).expect("json"),
+    )
+    .expect("write");
+    println!(
+        "{}",
+        serde_json::to_string_pretty(&json!(results)).expect("json")
+    );
+    eprintln!("wrote {}", path.display());
+}
