@@ -89,6 +89,16 @@ pub enum Command {
     /// prints a few, to judge them at a glance.
     Samples(Box<SamplesArgs>),
 
+    /// Fine-tune a T5 on the dataset's samples (a fresh `--preset` model with
+    /// its own tokenizer, or `--from-pretrained DIR`) and write it to `--out`
+    /// in Hugging Face layout.
+    Train(Box<TrainArgs>),
+
+    /// Train a conventional recommender (most-popular, bpr-mf, gru4rec,
+    /// sasrec, bert4rec) and evaluate it with recalign's evaluator:
+    /// validation picks the epoch, the test split is reported once.
+    Baseline(Box<BaselineArgs>),
+
     /// Dataset files: download McAuley's originals.
     Data {
         /// What to do with dataset files.
@@ -274,6 +284,112 @@ pub struct SamplesArgs {
 }
 
 /// Options that shape the samples, for writing and for showing.
+#[derive(Debug, Args)]
+pub struct TrainArgs {
+    #[command(flatten)]
+    pub dataset: DatasetArgs,
+
+    /// Read `train.jsonl[.gz]` and `valid.jsonl[.gz]` from this samples
+    /// directory instead of writing the dataset's samples into `OUT/samples`.
+    #[arg(long, value_name = "DIR", help_heading = "Model")]
+    pub samples: Option<PathBuf>,
+
+    /// Sample wording when the samples are written here.
+    #[arg(long, value_name = "STYLE", help_heading = "Model", value_parser = PossibleValuesParser::new(["informative", "p5"]).map(|s| if s == "p5" { recalign_samples::Style::P5 } else { recalign_samples::Style::Informative }))]
+    pub style: Option<recalign_samples::Style>,
+
+    /// Size of a fresh model: `tiny` (tests, seconds to minutes) or `small`
+    /// (CPU experiments).
+    #[arg(long, value_name = "PRESET", default_value = "tiny", conflicts_with = "from_pretrained", value_parser = PossibleValuesParser::new(["tiny", "small"]), help_heading = "Model")]
+    pub preset: String,
+
+    /// Start from an HF T5 directory (`config.json`, `model.safetensors`,
+    /// `tokenizer.json`), e.g. a local FLAN-T5-Base.
+    #[arg(long, value_name = "DIR", help_heading = "Model")]
+    pub from_pretrained: Option<PathBuf>,
+
+    /// Output directory: the model, its tokenizer, `train.toml`,
+    /// `train-summary.json` and `checkpoints/`.
+    #[arg(long, value_name = "DIR", help_heading = "Model")]
+    pub out: PathBuf,
+
+    /// `cpu`, or `cuda[:N]` in builds with the `cuda` feature.
+    #[arg(
+        long,
+        value_name = "DEVICE",
+        default_value = "cpu",
+        help_heading = "Model"
+    )]
+    pub device: recalign_train::DeviceChoice,
+
+    /// Continue from the newest checkpoint in `--out`.
+    #[arg(long, help_heading = "Training")]
+    pub resume: bool,
+
+    /// Passes over the training samples (`[train] epochs`).
+    #[arg(long, value_name = "N", help_heading = "Training")]
+    pub epochs: Option<usize>,
+
+    /// Stop after N optimizer steps (`[train] max_steps`).
+    #[arg(long, value_name = "N", help_heading = "Training")]
+    pub max_steps: Option<u64>,
+
+    /// Sequences per micro-batch (`[train] batch_size`).
+    #[arg(long, value_name = "N", help_heading = "Training")]
+    pub batch_size: Option<usize>,
+
+    /// Micro-batches per optimizer step (`[train] grad_accum`).
+    #[arg(long, value_name = "N", help_heading = "Training")]
+    pub grad_accum: Option<usize>,
+
+    /// Peak learning rate (`[train] learning_rate`).
+    #[arg(long, value_name = "LR", help_heading = "Training")]
+    pub lr: Option<f64>,
+
+    /// `adamw` or `adafactor`, with their default settings
+    /// (`[train] optimizer = { name = ... }` sets the rest).
+    #[arg(long, value_name = "NAME", value_parser = PossibleValuesParser::new(["adamw", "adafactor"]), help_heading = "Training")]
+    pub optimizer: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct BaselineArgs {
+    #[command(flatten)]
+    pub dataset: DatasetArgs,
+
+    /// most-popular, bpr-mf, gru4rec, sasrec or bert4rec.
+    #[arg(long, value_name = "MODEL", help_heading = "Baseline")]
+    pub model: recalign_baselines::Model,
+
+    /// Hyper-parameters: a TOML file with `[train]`, `[sasrec]`, … tables
+    /// (defaults from the original papers and RecBole; see
+    /// crates/baselines/src/config.rs).
+    #[arg(long, value_name = "FILE", help_heading = "Baseline")]
+    pub hparams: Option<PathBuf>,
+
+    /// Most training epochs (early stopping on validation NDCG@10 ends
+    /// runs sooner).
+    #[arg(long, value_name = "N", help_heading = "Baseline")]
+    pub epochs: Option<usize>,
+
+    /// SASRec's loss: `ce` (full softmax) or `bce` (one sampled negative,
+    /// as the original paper).
+    #[arg(long, value_name = "LOSS", value_parser = PossibleValuesParser::new(["ce", "bce"]), help_heading = "Baseline")]
+    pub loss: Option<String>,
+
+    /// Leave each user's history items out of the ranking.
+    #[arg(long, help_heading = "Baseline")]
+    pub exclude_history: bool,
+
+    /// Write the JSON report here.
+    #[arg(long, value_name = "FILE", help_heading = "Baseline")]
+    pub report: Option<PathBuf>,
+
+    /// Write every test user's ranked items (raw ids, JSON lines) here.
+    #[arg(long, value_name = "FILE", help_heading = "Baseline")]
+    pub rankings_out: Option<PathBuf>,
+}
+
 #[derive(Debug, Clone, Args)]
 #[command(next_help_heading = "Samples")]
 pub struct SampleStyleArgs {

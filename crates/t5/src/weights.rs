@@ -1,6 +1,6 @@
 //! Parameters under their Hugging Face names.
 //!
-//! The model is built through a [`ParamBuilder`] that hands out each tensor by
+//! The model is built through a `ParamBuilder` that hands out each tensor by
 //! its HF name: from a `model.safetensors` (checking shape and dtype, and that
 //! nothing is left over) or from T5's random initialisation, seeded. Parameter
 //! ids are the construction order, so a rebuilt model has the same ids and an

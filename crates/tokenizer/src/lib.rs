@@ -39,6 +39,9 @@ pub const UNK: &str = "<unk>";
 /// Number of `<extra_id_N>` sentinels T5 has and the samples may use.
 pub const SENTINELS: usize = 100;
 
+/// Serialises tokenizer trainings (see [`T5Tokenizer::train`]).
+static TRAINING: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 /// Result alias of this crate.
 pub type Result<T> = std::result::Result<T, Error>;
 
@@ -175,7 +178,7 @@ impl T5Tokenizer {
             })?;
         let trainer = UnigramTrainer::builder()
             .show_progress(false)
-            .vocab_size(piece_budget as u32)
+            .vocab_size((piece_budget + piece_budget / 8 + 16) as u32)
             .special_tokens(specials)
             .unk_token(Some(UNK.to_owned()))
             .build()
@@ -200,17 +203,23 @@ impl T5Tokenizer {
             true,
         )));
         let words = word_counts(&inner, texts)?;
+        let mut model = Unigram::default();
         // The trainer's own feeding goes through a randomly seeded hash map
         // and parallel float sums: feed it sorted words, one thread.
-        let parallel = tokenizers::parallelism::get_parallelism();
-        tokenizers::parallelism::set_parallelism(false);
-        let mut model = Unigram::default();
-        let trained = trainer.do_train(words, &mut model);
-        tokenizers::parallelism::set_parallelism(parallel);
+        // The switch is process-wide: one training at a time, so that no
+        // other one turns parallelism back on halfway through this one.
+        let trained = {
+            let _one_at_a_time = TRAINING.lock().unwrap_or_else(|e| e.into_inner());
+            let parallel = tokenizers::parallelism::get_parallelism();
+            tokenizers::parallelism::set_parallelism(false);
+            let trained = trainer.do_train(words, &mut model);
+            tokenizers::parallelism::set_parallelism(parallel);
+            trained
+        };
         let specials = trained.map_err(train_error)?;
         inner.with_model(model);
         inner.add_special_tokens(specials).map_err(train_error)?;
-        canonicalize(&mut inner)?;
+        canonicalize(&mut inner, piece_budget)?;
         let sentinels = (0..SENTINELS)
             .rev()
             .map(|i| AddedToken::from(sentinel(i), true));
@@ -331,23 +340,47 @@ where
     Ok(counts.into_iter().collect())
 }
 
-/// Puts the trained pieces in a canonical order: the special tokens first,
-/// then by score (highest first), then by text. The trainer's hash maps and
+/// Puts the trained pieces in a canonical order (the special tokens first,
+/// then by score, highest first and rounded, then by text) and keeps
+/// `budget` of them. The trainer's hash maps and
 /// parallel passes leave ties in an arbitrary order, and the same corpus
 /// must give the same token ids.
-fn canonicalize(tokenizer: &mut Tokenizer) -> Result<()> {
+fn canonicalize(tokenizer: &mut Tokenizer, budget: usize) -> Result<()> {
     let ModelWrapper::Unigram(model) = tokenizer.get_model() else {
         return Err(Error::Train(
             "the trainer did not produce a Unigram model".to_owned(),
         ));
     };
     let specials = [PAD, EOS, UNK];
-    let mut pieces: Vec<(String, f64)> = model.iter().cloned().collect();
+    // Scores are rounded to 1e-6: the trainer's hash-ordered sums differ in
+    // the last bits from run to run, which would reorder near-equal pieces.
+    let mut pieces: Vec<(String, f64)> = model
+        .iter()
+        .map(|(piece, score)| (piece.clone(), (score * 1e6).round() / 1e6))
+        .collect();
     let (mut vocab, mut rest): (Vec<_>, Vec<_>) = pieces
         .drain(..)
         .partition(|(piece, _)| specials.contains(&piece.as_str()));
     vocab.sort_by_key(|(piece, _)| specials.iter().position(|s| s == piece));
-    rest.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    let by_score =
+        |a: &(String, f64), b: &(String, f64)| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(&b.0));
+    rest.sort_by(by_score);
+    // The trainer was asked for extra pieces and cuts them at its own
+    // budget in hash order among equal scores; cutting here, in canonical
+    // order, keeps the vocabulary the same from run to run. Single
+    // characters always stay, so no text becomes <unk>.
+    let singles = rest.iter().filter(|(p, _)| p.chars().count() == 1).count();
+    let mut room = budget.saturating_sub(vocab.len() + singles);
+    rest.retain(|(piece, _)| {
+        if piece.chars().count() == 1 {
+            true
+        } else if room > 0 {
+            room -= 1;
+            true
+        } else {
+            false
+        }
+    });
     vocab.extend(rest);
     let unk = vocab.iter().position(|(piece, _)| piece == UNK);
     let model = Unigram::from(vocab, unk, false).map_err(|e| Error::Train(e.to_string()))?;

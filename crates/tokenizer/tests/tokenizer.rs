@@ -120,23 +120,3 @@ fn too_small_a_vocabulary_is_refused() {
     let err = T5Tokenizer::train(corpus().iter(), TrainOptions { vocab_size: 105 }).unwrap_err();
     assert!(err.to_string().contains("vocab_size 105"), "{err}");
 }
-
-#[test]
-fn saved_files_are_byte_identical_for_the_same_corpus() {
-    let dir = tempfile::tempdir().unwrap();
-    let (a, b) = (dir.path().join("a.json"), dir.path().join("b.json"));
-    trained().save(&a).unwrap();
-    trained().save(&b).unwrap();
-    let (a, b) = (
-        std::fs::read_to_string(a).unwrap(),
-        std::fs::read_to_string(b).unwrap(),
-    );
-    if a != b {
-        let line = a.lines().zip(b.lines()).position(|(x, y)| x != y).unwrap();
-        panic!(
-            "differ at line {line}: {:?} vs {:?}",
-            a.lines().nth(line),
-            b.lines().nth(line)
-        );
-    }
-}

@@ -84,16 +84,41 @@ impl Default for TrainConfig {
 }
 
 impl TrainConfig {
+    /// Settings for the `tiny` preset's smoke runs on a CPU: 200 steps of
+    /// 16 sequences, validation on 256 samples every 50 steps.
+    pub fn tiny() -> Self {
+        Self {
+            max_steps: Some(200),
+            batch_size: 16,
+            warmup_steps: 20,
+            eval_every: 50,
+            valid_samples: 256,
+            save_every: 100,
+            ..Self::default()
+        }
+    }
+
     /// Reads the `[train]` table of a TOML document (defaults when absent).
     pub fn from_toml(text: &str, origin: &str) -> Result<Self> {
+        Self::from_toml_over(text, origin, &Self::default())
+    }
+
+    /// Reads the `[train]` table of a TOML document; keys it leaves out keep
+    /// their value in `base`.
+    pub fn from_toml_over(text: &str, origin: &str, base: &Self) -> Result<Self> {
         let error = |message: String| Error::Config {
             origin: origin.to_owned(),
             message,
         };
         let mut file: toml::Table = toml::from_str(text).map_err(|e| error(e.to_string()))?;
         let config = match file.remove("train") {
-            Some(table) => Self::deserialize(table).map_err(|e| error(format!("[train] {e}")))?,
-            None => Self::default(),
+            Some(toml::Value::Table(table)) => {
+                let mut merged = toml::Table::try_from(base).expect("settings serialise");
+                merged.extend(table);
+                Self::deserialize(merged).map_err(|e| error(format!("[train] {e}")))?
+            }
+            Some(_) => return Err(error("`train` must be a table".to_owned())),
+            None => base.clone(),
         };
         config.validate().map_err(error)?;
         Ok(config)

@@ -1,11 +1,13 @@
 //! One module per subcommand; each turns parsed arguments into library calls
 //! and prints the result (data on stdout, logs and progress on stderr).
 
+mod baseline;
 mod download;
 mod prepare;
 mod run;
 mod samples;
 mod stats;
+mod train;
 
 use std::sync::Arc;
 
@@ -22,6 +24,8 @@ pub fn run(cli: &Cli) -> Result<()> {
         Command::Stats(args) => stats::run(&cli.global, args),
         Command::Prepare(args) => prepare::run(&cli.global, args),
         Command::Samples(args) => samples::run(&cli.global, args),
+        Command::Train(args) => train::run(&cli.global, args),
+        Command::Baseline(args) => baseline::run(&cli.global, args),
         Command::Data {
             command: DataCommand::Download(args),
         } => download::run(&cli.global, args),
@@ -29,7 +33,7 @@ pub fn run(cli: &Cli) -> Result<()> {
 }
 
 /// The tables a run's TOML file may hold, one per stage.
-const CONFIG_TABLES: &[&str] = &["prepare", "samples"];
+const CONFIG_TABLES: &[&str] = &["prepare", "samples", "train"];
 
 /// Rejects a config file with a table no stage reads (a typo such as
 /// `[sample]` would otherwise be ignored silently).

@@ -11,12 +11,21 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("testkit", &[]),
     ("samples", &["recalign-data"]),
     ("eval", &["recalign-data"]),
+    ("baselines", &["recalign-data", "recalign-eval"]),
     ("tokenizer", &[]),
     ("t5", &[]),
     ("train", &["recalign-t5", "recalign-tokenizer"]),
     (
         "cli",
-        &["recalign-data", "recalign-fetch", "recalign-samples"],
+        &[
+            "recalign-baselines",
+            "recalign-data",
+            "recalign-eval",
+            "recalign-fetch",
+            "recalign-samples",
+            "recalign-t5",
+            "recalign-train",
+        ],
     ),
 ];
 

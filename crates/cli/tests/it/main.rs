@@ -5,4 +5,5 @@ mod commands;
 mod download;
 mod layout;
 mod samples;
+mod train;
 mod util;

@@ -1,0 +1,72 @@
+//! `recalign train` on the embedded shop: a few steps of the tiny preset,
+//! then a resume that continues to the end.
+
+use predicates::prelude::*;
+
+use crate::util::recalign;
+
+#[test]
+fn train_writes_a_loadable_model_and_resumes() {
+    let cache = tempfile::tempdir().unwrap();
+    let out = tempfile::tempdir().unwrap();
+    let model = out.path().join("model");
+    fn args<'a>(extra: &[&'a str]) -> Vec<&'a str> {
+        let mut args = vec!["train", "--max-steps", "4", "--batch-size", "4"];
+        args.extend_from_slice(extra);
+        args
+    }
+    recalign(cache.path())
+        .args(args(&["--out"]))
+        .arg(&model)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("4 steps in"))
+        .stdout(predicate::str::contains("validation loss"));
+    for file in [
+        "config.json",
+        "model.safetensors",
+        "tokenizer.json",
+        "train.toml",
+        "train-summary.json",
+    ] {
+        assert!(model.join(file).is_file(), "{file} missing");
+    }
+    assert!(
+        model
+            .join("checkpoints/step-0000004/trainer_state.json")
+            .is_file()
+    );
+    // Nothing left to do: resuming from the last checkpoint runs no step.
+    recalign(cache.path())
+        .args(args(&["--resume", "--samples"]))
+        .arg(model.join("samples"))
+        .arg("--out")
+        .arg(&model)
+        .assert()
+        .success();
+}
+
+#[test]
+fn train_refuses_a_device_this_build_lacks_and_bad_settings() {
+    let cache = tempfile::tempdir().unwrap();
+    let out = tempfile::tempdir().unwrap();
+    if !cfg!(feature = "cuda") {
+        recalign(cache.path())
+            .args(["train", "--device", "cuda:0", "--max-steps", "1", "--out"])
+            .arg(out.path())
+            .assert()
+            .code(1)
+            .stderr(predicate::str::contains("--features cuda"));
+    }
+    recalign(cache.path())
+        .args(["train", "--batch-size", "0", "--out"])
+        .arg(out.path())
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("train.batch_size"));
+    recalign(cache.path())
+        .args(["train", "--device", "tpu", "--out"])
+        .arg(out.path())
+        .assert()
+        .code(2);
+}
