@@ -15,6 +15,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("tokenizer", &[]),
     ("t5", &[]),
     ("train", &["recalign-t5", "recalign-tokenizer"]),
+    ("decode", &["recalign-t5"]),
     (
         "cli",
         &[

@@ -1,0 +1,160 @@
+//! A prefix tree over item identifiers' token ids.
+
+/// Why a trie could not be built.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum TrieError {
+    /// An item has no tokens.
+    #[error("item {0} has an empty token sequence")]
+    Empty(usize),
+    /// Two items have the same tokens.
+    #[error("items {0} and {1} have the same token sequence")]
+    Duplicate(usize, usize),
+    /// An item's tokens are a prefix of another's, so decoding could not
+    /// tell where it ends (sequences should end in `</s>`).
+    #[error("item {0}'s tokens are a prefix of item {1}'s; end every sequence with </s>")]
+    Prefix(usize, usize),
+}
+
+#[derive(Debug, Clone, Default)]
+struct Node {
+    /// `(token, child)`, sorted by token.
+    children: Vec<(u32, u32)>,
+    /// The item this node completes.
+    item: Option<u32>,
+}
+
+/// The allowed continuations of every prefix of the item identifiers.
+#[derive(Debug, Clone)]
+pub struct ItemTrie {
+    nodes: Vec<Node>,
+    items: usize,
+}
+
+/// A position in the trie.
+pub type NodeId = u32;
+
+impl ItemTrie {
+    /// Builds the trie; item `i` is `sequences[i]`.
+    pub fn new(sequences: &[Vec<u32>]) -> Result<Self, TrieError> {
+        let mut nodes = vec![Node::default()];
+        for (item, tokens) in sequences.iter().enumerate() {
+            if tokens.is_empty() {
+                return Err(TrieError::Empty(item));
+            }
+            let mut node = 0usize;
+            for &token in tokens {
+                if let Some(other) = nodes[node].item {
+                    return Err(TrieError::Prefix(other as usize, item));
+                }
+                node = match nodes[node].children.binary_search_by_key(&token, |c| c.0) {
+                    Ok(i) => nodes[node].children[i].1 as usize,
+                    Err(i) => {
+                        let child = nodes.len();
+                        nodes.push(Node::default());
+                        nodes[node].children.insert(i, (token, child as u32));
+                        child
+                    }
+                };
+            }
+            if let Some(other) = nodes[node].item {
+                return Err(TrieError::Duplicate(other as usize, item));
+            }
+            if !nodes[node].children.is_empty() {
+                let longer = Self::first_item_below(&nodes, node);
+                return Err(TrieError::Prefix(item, longer));
+            }
+            nodes[node].item = Some(item as u32);
+        }
+        Ok(Self {
+            nodes,
+            items: sequences.len(),
+        })
+    }
+
+    fn first_item_below(nodes: &[Node], mut node: usize) -> usize {
+        loop {
+            if let Some(item) = nodes[node].item {
+                return item as usize;
+            }
+            node = nodes[node].children[0].1 as usize;
+        }
+    }
+
+    /// The root (empty prefix).
+    pub fn root(&self) -> NodeId {
+        0
+    }
+
+    /// Allowed next tokens at `node` with the nodes they lead to.
+    pub fn children(&self, node: NodeId) -> &[(u32, NodeId)] {
+        &self.nodes[node as usize].children
+    }
+
+    /// The item completed at `node`, if any.
+    pub fn item(&self, node: NodeId) -> Option<usize> {
+        self.nodes[node as usize].item.map(|i| i as usize)
+    }
+
+    /// The node after `token` at `node`, if the token is allowed there.
+    pub fn step(&self, node: NodeId, token: u32) -> Option<NodeId> {
+        let children = self.children(node);
+        children
+            .binary_search_by_key(&token, |c| c.0)
+            .ok()
+            .map(|i| children[i].1)
+    }
+
+    /// Number of items.
+    pub fn len(&self) -> usize {
+        self.items
+    }
+
+    /// Whether the trie holds no item.
+    pub fn is_empty(&self) -> bool {
+        self.items == 0
+    }
+
+    /// Number of nodes (for memory accounting).
+    pub fn nodes(&self) -> usize {
+        self.nodes.len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn walks_items_and_rejects_ambiguous_catalogues() {
+        let trie = ItemTrie::new(&[vec![3, 5, 1], vec![3, 6, 1], vec![4, 1]]).unwrap();
+        assert_eq!(
+            trie.children(trie.root())
+                .iter()
+                .map(|c| c.0)
+                .collect::<Vec<_>>(),
+            [3, 4]
+        );
+        let n3 = trie.step(trie.root(), 3).unwrap();
+        assert_eq!(
+            trie.children(n3).iter().map(|c| c.0).collect::<Vec<_>>(),
+            [5, 6]
+        );
+        assert_eq!(trie.step(n3, 7), None);
+        let end = trie.step(trie.step(n3, 6).unwrap(), 1).unwrap();
+        assert_eq!(trie.item(end), Some(1));
+        assert_eq!(trie.len(), 3);
+        assert_eq!(
+            ItemTrie::new(&[vec![3, 1], vec![3, 1]]).unwrap_err(),
+            TrieError::Duplicate(0, 1)
+        );
+        assert_eq!(
+            ItemTrie::new(&[vec![3], vec![3, 1]]).unwrap_err(),
+            TrieError::Prefix(0, 1)
+        );
+        assert_eq!(
+            ItemTrie::new(&[vec![3, 1], vec![3]]).unwrap_err(),
+            TrieError::Prefix(1, 0)
+        );
+        assert_eq!(ItemTrie::new(&[vec![]]).unwrap_err(), TrieError::Empty(0));
+    }
+}

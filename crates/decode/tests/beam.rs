@@ -1,0 +1,165 @@
+//! Constrained beam search: only real items come out, the search is exact
+//! when the beam covers the trie, and with T5 the scores are the model's
+//! sequence log-probabilities.
+
+use burn::backend::Flex;
+use burn::tensor::{Int, Tensor, TensorData};
+use recalign_decode::{ItemTrie, StepScorer, T5Scorer, search};
+use recalign_t5::{Preset, T5, token_log_probs};
+
+const VOCAB: usize = 14;
+const EOS: u32 = 1;
+
+/// Item identifiers as digit tokens (ids 3..=12) ending in `</s>`.
+fn catalogue(count: usize) -> Vec<Vec<u32>> {
+    (0..count)
+        .map(|i| {
+            let mut tokens: Vec<u32> = (i * 37 % 1000)
+                .to_string()
+                .bytes()
+                .map(|b| (b - b'0') as u32 + 3)
+                .collect();
+            tokens.push(EOS);
+            tokens
+        })
+        .collect()
+}
+
+/// Log-probabilities that depend on the prefix (a hash of it) and put most
+/// of the mass on tokens no item uses (0, 2 and 13).
+struct Adversarial {
+    prefixes: Vec<Vec<u32>>,
+}
+
+impl StepScorer for Adversarial {
+    fn next(&mut self, parents: &[usize], tokens: &[u32]) -> Vec<Vec<f32>> {
+        self.prefixes = parents
+            .iter()
+            .zip(tokens)
+            .map(|(&p, &t)| {
+                let mut prefix = self.prefixes.get(p).cloned().unwrap_or_default();
+                prefix.push(t);
+                prefix
+            })
+            .collect();
+        self.prefixes
+            .iter()
+            .map(|prefix| log_probs(prefix))
+            .collect()
+    }
+}
+
+fn log_probs(prefix: &[u32]) -> Vec<f32> {
+    let mut hash = prefix
+        .iter()
+        .fold(17u64, |h, &t| h.wrapping_mul(31).wrapping_add(t as u64 + 1));
+    let mut weights: Vec<f32> = (0..VOCAB)
+        .map(|_| {
+            hash ^= hash << 13;
+            hash ^= hash >> 7;
+            hash ^= hash << 17;
+            (hash % 1000) as f32 / 1000.0 + 0.01
+        })
+        .collect();
+    for invalid in [0, 2, 13] {
+        weights[invalid] = 50.0;
+    }
+    let total: f32 = weights.iter().sum();
+    weights.iter().map(|w| (w / total).ln()).collect()
+}
+
+fn brute_force(items: &[Vec<u32>]) -> Vec<(usize, f32)> {
+    let mut scored: Vec<(usize, f32)> = items
+        .iter()
+        .enumerate()
+        .map(|(i, tokens)| {
+            let mut prefix = vec![0u32];
+            let mut score = 0.0;
+            for &t in tokens {
+                score += log_probs(&prefix)[t as usize];
+                prefix.push(t);
+            }
+            (i, score)
+        })
+        .collect();
+    scored.sort_by(|a, b| b.1.total_cmp(&a.1));
+    scored
+}
+
+#[test]
+fn only_items_come_out_even_when_the_model_prefers_other_tokens() {
+    let items = catalogue(40);
+    let trie = ItemTrie::new(&items).unwrap();
+    let mut scorer = Adversarial {
+        prefixes: Vec::new(),
+    };
+    let results = search(&mut scorer, &trie, 1, 4, 10, 0);
+    assert_eq!(results[0].len(), 10);
+    let mut seen: Vec<usize> = results[0].iter().map(|h| h.item).collect();
+    assert!(seen.iter().all(|&i| i < items.len()));
+    seen.sort_unstable();
+    seen.dedup();
+    assert_eq!(seen.len(), 10, "items repeat");
+    assert!(results[0].windows(2).all(|w| w[0].score >= w[1].score));
+}
+
+#[test]
+fn a_beam_covering_the_trie_finds_the_exact_top_k() {
+    let items = catalogue(40);
+    let trie = ItemTrie::new(&items).unwrap();
+    let mut scorer = Adversarial {
+        prefixes: Vec::new(),
+    };
+    let results = search(&mut scorer, &trie, 1, 64, 5, 0);
+    let exact = brute_force(&items);
+    for (got, want) in results[0].iter().zip(&exact) {
+        assert_eq!(got.item, want.0);
+        assert!((got.score - want.1).abs() < 1e-4);
+    }
+}
+
+#[test]
+fn t5_search_returns_items_scored_by_their_log_probability() {
+    let device = Default::default();
+    let mut config = Preset::Tiny.config(VOCAB);
+    config.d_model = 32;
+    config.d_kv = 8;
+    let model = T5::<Flex>::random(&config, 9, &device).unwrap();
+    let items = catalogue(30);
+    let trie = ItemTrie::new(&items).unwrap();
+    let users = 3;
+    let input = Tensor::<Flex, 2, Int>::from_data(
+        TensorData::new(vec![5i64, 6, 7, 1, 8, 9, 1, 0, 4, 4, 4, 1], [users, 4]),
+        &device,
+    );
+    let mask = Tensor::<Flex, 2, Int>::from_data(
+        TensorData::new(vec![1i64, 1, 1, 1, 1, 1, 1, 0, 1, 1, 1, 1], [users, 4]),
+        &device,
+    );
+    let encoded = model.encode(input, mask);
+    let mut scorer = T5Scorer::new(&model, &encoded);
+    let results = search(&mut scorer, &trie, users, 8, 5, 0);
+    for (user, hypotheses) in results.iter().enumerate() {
+        assert_eq!(hypotheses.len(), 5);
+        for hypothesis in hypotheses {
+            // Teacher-forced log-probability of the same item for this user.
+            let labels: Vec<i64> = items[hypothesis.item].iter().map(|&t| t as i64).collect();
+            let len = labels.len();
+            let decoder = recalign_t5::shift_right(&labels, 0, 0);
+            let row =
+                Tensor::<Flex, 1, Int>::from_data(TensorData::new(vec![user as i64], [1]), &device);
+            let one = encoded.select(row);
+            let ints = |v: Vec<i64>| {
+                Tensor::<Flex, 2, Int>::from_data(TensorData::new(v, [1, len]), &device)
+            };
+            let logits = model.decode(&one, ints(decoder));
+            let expected: f32 = token_log_probs(logits, ints(labels)).sum().into_scalar();
+            assert!(
+                (expected - hypothesis.score).abs() < 1e-3,
+                "user {user} item {}: search {} vs teacher forcing {expected}",
+                hypothesis.item,
+                hypothesis.score
+            );
+        }
+    }
+}
