@@ -9,7 +9,6 @@
 //! finished and no live hypothesis can still beat the K-th (log-probabilities
 //! only fall), or when nothing is left alive.
 
-use burn::module::Module;
 use burn::tensor::activation::log_softmax;
 use burn::tensor::{Int, Tensor, TensorData, backend::Backend};
 use recalign_t5::{DecoderCache, Encoded, T5};
@@ -115,6 +114,7 @@ pub fn search(
 pub struct T5Scorer<'a, B: Backend> {
     model: &'a T5<B>,
     cache: DecoderCache<B>,
+    device: B::Device,
 }
 
 impl<'a, B: Backend> T5Scorer<'a, B> {
@@ -123,19 +123,20 @@ impl<'a, B: Backend> T5Scorer<'a, B> {
         Self {
             model,
             cache: model.start_decoding(encoded),
+            device: encoded.hidden.device(),
         }
     }
 }
 
 impl<B: Backend> StepScorer for T5Scorer<'_, B> {
     fn next(&mut self, parents: &[usize], tokens: &[u32]) -> Vec<Vec<f32>> {
-        let device = self.model.devices().into_iter().next().unwrap_or_default();
+        let device = &self.device;
         let rows: Vec<i64> = parents.iter().map(|&p| p as i64).collect();
-        let rows = Tensor::<B, 1, Int>::from_data(TensorData::new(rows, [parents.len()]), &device);
+        let rows = Tensor::<B, 1, Int>::from_data(TensorData::new(rows, [parents.len()]), device);
         self.cache.select(rows);
         let tokens: Vec<i64> = tokens.iter().map(|&t| t as i64).collect();
         let tokens =
-            Tensor::<B, 1, Int>::from_data(TensorData::new(tokens, [parents.len()]), &device);
+            Tensor::<B, 1, Int>::from_data(TensorData::new(tokens, [parents.len()]), device);
         let logits = self.model.decode_step(&mut self.cache, tokens);
         let [rows, vocab] = logits.dims();
         let values = log_softmax(logits, 1)

@@ -76,7 +76,7 @@ impl<B: Backend> T5<B> {
         if self.config().tie_word_embeddings {
             aliases.push("lm_head.weight");
         }
-        let shared = self.named_tensors().swap_remove(0).1;
+        let shared = self.shared_embedding().into_data().convert::<f32>();
         let shape = shared.shape.to_vec();
         let shared = shared.to_vec::<f32>().expect("f32 tensor");
         for alias in aliases {
@@ -100,6 +100,12 @@ impl<B: Backend> T5<B> {
     /// The parameters as `(HF name, f32 data)` in build order.
     pub fn named_tensors(&self) -> Vec<(String, burn::tensor::TensorData)> {
         weights::named_tensors(self, self.param_names(), self.param_transposed())
+    }
+
+    /// The parameters' shapes as held, in build order (linear weights
+    /// `[in, out]`), without copying their values.
+    pub fn param_shapes(&self) -> Vec<Vec<usize>> {
+        weights::shapes(self)
     }
 
     /// Writes `model.safetensors` and `config.json` into `dir` (created if

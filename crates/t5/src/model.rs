@@ -610,6 +610,11 @@ impl<B: Backend> T5<B> {
         &self.transposed
     }
 
+    /// The input embedding `[vocab, d_model]` (`shared.weight`).
+    pub(crate) fn shared_embedding(&self) -> Tensor<B, 2> {
+        self.shared.val()
+    }
+
     /// Restarts the dropout generator: the trainer calls this before every
     /// forward pass so that a resumed run draws the same masks.
     pub fn reseed_dropout(&self, seed: u64) {

@@ -118,6 +118,18 @@ impl Checkpoint {
         Ok(values)
     }
 
+    /// Every tensor in the file, by name, as f32.
+    pub fn take_all(&mut self) -> Result<BTreeMap<String, TensorData>> {
+        self.names()
+            .into_iter()
+            .map(|name| {
+                let shape = self.metadata.info(&name).expect("listed").shape.clone();
+                let values = self.take(&name, &shape)?;
+                Ok((name, TensorData::new(values, shape)))
+            })
+            .collect()
+    }
+
     /// Marks tensors as accounted for without reading them (aliases).
     pub(crate) fn skip(&mut self, name: &str) {
         if self.contains(name) {
@@ -210,9 +222,16 @@ impl<'a, B: Backend> ParamBuilder<'a, B> {
         shape: [usize; D],
         init: Init,
     ) -> Result<Param<Tensor<B, D>>> {
+        let values = self.values(stored, &shape, init)?;
+        Ok(self.register(name, TensorData::new(values, shape), false))
+    }
+
+    /// The values of tensor `stored` of `shape`: read from the checkpoint,
+    /// or drawn as `init` says.
+    fn values(&mut self, stored: &str, shape: &[usize], init: Init) -> Result<Vec<f32>> {
         let len = shape.iter().product();
-        let values = match &mut self.source {
-            Source::Checkpoint(checkpoint) => checkpoint.take(stored, &shape)?,
+        Ok(match &mut self.source {
+            Source::Checkpoint(checkpoint) => checkpoint.take(stored, shape)?,
             Source::Random { rng, factor } => match init {
                 Init::Ones => vec![1.0; len],
                 Init::Normal(std) => {
@@ -220,8 +239,7 @@ impl<'a, B: Backend> ParamBuilder<'a, B> {
                     (0..len).map(|_| normal.sample(&mut **rng) as f32).collect()
                 }
             },
-        };
-        Ok(self.register(name, TensorData::new(values, shape), false))
+        })
     }
 
     /// A linear weight stored by HF as `[out, in]`, held as `[in, out]`.
@@ -232,18 +250,7 @@ impl<'a, B: Backend> ParamBuilder<'a, B> {
         init: Init,
     ) -> Result<Param<Tensor<B, 2>>> {
         let [out, inp] = shape;
-        let values = match &mut self.source {
-            Source::Checkpoint(checkpoint) => checkpoint.take(&name, &shape)?,
-            Source::Random { rng, factor } => match init {
-                Init::Ones => vec![1.0; out * inp],
-                Init::Normal(std) => {
-                    let normal = Normal::new(0.0, *factor * std).expect("a finite std");
-                    (0..out * inp)
-                        .map(|_| normal.sample(&mut **rng) as f32)
-                        .collect()
-                }
-            },
-        };
+        let values = self.values(&name, &shape, init)?;
         Ok(self.register(
             name,
             TensorData::new(transpose(&values, out, inp), [inp, out]),
@@ -285,6 +292,23 @@ impl<B: Backend> ModuleVisitor<B> for Collect {
     }
 }
 
+/// Every float parameter's shape by id.
+struct Shapes(BTreeMap<u64, Vec<usize>>);
+
+impl<B: Backend> ModuleVisitor<B> for Shapes {
+    fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<B, D>>) {
+        self.0.insert(param.id.val(), param.lazy_shape().to_vec());
+    }
+}
+
+/// The shapes of `module`'s parameters as held (linear weights `[in, out]`),
+/// in build order, without reading their values.
+pub(crate) fn shapes<B: Backend, M: Module<B>>(module: &M) -> Vec<Vec<usize>> {
+    let mut shapes = Shapes(BTreeMap::new());
+    module.visit(&mut shapes);
+    shapes.0.into_values().collect()
+}
+
 /// Row-major `[rows, cols]` values transposed to `[cols, rows]`.
 fn transpose(values: &[f32], rows: usize, cols: usize) -> Vec<f32> {
     let mut out = vec![0.0; values.len()];
@@ -322,9 +346,9 @@ pub(crate) fn named_tensors<B: Backend, M: Module<B>>(
         .collect()
 }
 
-/// Serialises tensors (and aliases, written as copies) as safetensors bytes
-/// with the `format: pt` metadata HF expects.
-pub(crate) fn safetensors_bytes(tensors: &[(String, TensorData)]) -> Vec<u8> {
+/// Serialises named f32 tensors as safetensors bytes with the `format: pt`
+/// metadata HF expects.
+pub fn safetensors_bytes(tensors: &[(String, TensorData)]) -> Vec<u8> {
     let views: Vec<(String, safetensors::tensor::TensorView<'_>)> = tensors
         .iter()
         .map(|(name, data)| {

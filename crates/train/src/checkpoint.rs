@@ -10,7 +10,6 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use burn::tensor::TensorData;
-use safetensors::Dtype;
 use serde::{Deserialize, Serialize};
 
 use crate::config::TrainConfig;
@@ -134,52 +133,13 @@ pub fn read_state(path: &Path) -> Result<TrainerState> {
     })
 }
 
-/// Writes named f32 tensors as safetensors.
+/// Writes named f32 tensors as safetensors, atomically.
 pub fn write_tensors(path: &Path, tensors: &[(String, TensorData)]) -> Result<()> {
-    let views = tensors
-        .iter()
-        .map(|(name, data)| {
-            safetensors::tensor::TensorView::new(Dtype::F32, data.shape.to_vec(), data.as_bytes())
-                .map(|view| (name.clone(), view))
-        })
-        .collect::<std::result::Result<Vec<_>, _>>()
-        .map_err(|e| Error::Checkpoint {
-            path: path.to_owned(),
-            message: e.to_string(),
-        })?;
-    let bytes = safetensors::serialize(views, None).map_err(|e| Error::Checkpoint {
-        path: path.to_owned(),
-        message: e.to_string(),
-    })?;
-    recalign_t5::write_atomically(path, &bytes)?;
+    recalign_t5::write_atomically(path, &recalign_t5::weights::safetensors_bytes(tensors))?;
     Ok(())
 }
 
-/// Reads the f32 tensors of a safetensors file by name.
+/// Reads the tensors of a safetensors file by name, as f32.
 pub fn read_tensors(path: &Path) -> Result<BTreeMap<String, TensorData>> {
-    let bytes = std::fs::read(path).map_err(io(path))?;
-    let corrupt = |message: String| Error::Checkpoint {
-        path: path.to_owned(),
-        message,
-    };
-    let file = safetensors::SafeTensors::deserialize(&bytes).map_err(|e| corrupt(e.to_string()))?;
-    file.iter()
-        .map(|(name, view)| {
-            if view.dtype() != Dtype::F32 {
-                return Err(corrupt(format!(
-                    "tensor `{name}` is {:?}, not F32",
-                    view.dtype()
-                )));
-            }
-            let values: Vec<f32> = view
-                .data()
-                .chunks_exact(4)
-                .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
-                .collect();
-            Ok((
-                name.to_owned(),
-                TensorData::new(values, view.shape().to_vec()),
-            ))
-        })
-        .collect()
+    Ok(recalign_t5::Checkpoint::read(path)?.take_all()?)
 }

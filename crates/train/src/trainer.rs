@@ -322,11 +322,7 @@ pub fn train<B: AutodiffBackend>(
                 message: "the training settings differ from the checkpoint's (only eval_every, save_every, keep_checkpoints and valid_samples may change)".to_owned(),
             });
         }
-        let shapes: Vec<Vec<usize>> = model
-            .named_tensors()
-            .into_iter()
-            .map(|(_, data)| data.shape.to_vec())
-            .collect();
+        let shapes = model.param_shapes();
         let optimizer_file = dir.join(OPTIMIZER_FILE);
         optimizer = Optimizer::restore(
             config.optimizer,
