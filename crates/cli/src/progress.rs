@@ -13,22 +13,30 @@ pub struct FileBar {
 impl FileBar {
     /// A bar drawing to stderr, or hidden when `quiet`.
     pub fn new(quiet: bool) -> Self {
-        let target = if quiet {
-            ProgressDrawTarget::hidden()
-        } else {
-            ProgressDrawTarget::stderr()
-        };
-        let bar = ProgressBar::with_draw_target(Some(0), target);
-        bar.set_style(bytes_style());
-        FileBar { bar }
+        FileBar {
+            bar: bar(quiet, Some(0), BYTES),
+        }
     }
 }
 
 /// `label [bar] 12.3 MiB/45.6 MiB (ETA)`
-pub fn bytes_style() -> ProgressStyle {
-    ProgressStyle::with_template("{msg:.bold} [{bar:30}] {bytes}/{total_bytes} ({eta})")
-        .unwrap_or_else(|_| ProgressStyle::default_bar())
-        .progress_chars("=> ")
+pub const BYTES: &str = "{msg:.bold} [{bar:30}] {bytes}/{total_bytes} ({eta})";
+
+/// A bar of `len` steps drawn with `template` on stderr, hidden when
+/// `quiet`.
+pub fn bar(quiet: bool, len: Option<u64>, template: &str) -> ProgressBar {
+    let target = if quiet {
+        ProgressDrawTarget::hidden()
+    } else {
+        ProgressDrawTarget::stderr()
+    };
+    let bar = ProgressBar::with_draw_target(len, target);
+    bar.set_style(
+        ProgressStyle::with_template(template)
+            .unwrap_or_else(|_| ProgressStyle::default_bar())
+            .progress_chars("=> "),
+    );
+    bar
 }
 
 impl Progress for FileBar {

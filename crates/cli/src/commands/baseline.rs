@@ -5,12 +5,12 @@
 use std::io::Write;
 
 use anyhow::{Context, Result};
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use recalign_baselines::{BaselineConfig, ProgressEvent, SasRecLoss};
 use recalign_data::Split;
 use recalign_eval::{Protocol, Task};
 
 use crate::args::{BaselineArgs, GlobalArgs};
+use crate::progress;
 
 pub fn run(global: &GlobalArgs, args: &BaselineArgs) -> Result<()> {
     let mut config = match &args.hparams {
@@ -36,18 +36,10 @@ pub fn run(global: &GlobalArgs, args: &BaselineArgs) -> Result<()> {
         exclude_history: args.exclude_history,
     };
 
-    let bar = ProgressBar::with_draw_target(
+    let bar = progress::bar(
+        global.quiet,
         Some(0),
-        if global.quiet {
-            ProgressDrawTarget::hidden()
-        } else {
-            ProgressDrawTarget::stderr()
-        },
-    );
-    bar.set_style(
-        ProgressStyle::with_template("{prefix:.bold} [{bar:30}] {pos}/{len} batches {msg} ({eta})")
-            .unwrap_or_else(|_| ProgressStyle::default_bar())
-            .progress_chars("=> "),
+        "{prefix:.bold} [{bar:30}] {pos}/{len} batches {msg} ({eta})",
     );
     let mut best = String::new();
     let mut progress = |event: &ProgressEvent<'_>| match event {

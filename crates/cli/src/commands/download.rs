@@ -9,12 +9,11 @@ use std::collections::BTreeMap;
 use std::io::Write;
 
 use anyhow::{Context, Result, bail};
-use indicatif::{ProgressBar, ProgressDrawTarget};
 use recalign_data::{Amazon, spec};
 use recalign_fetch::{Checksums, fetch, parse_digest};
 
 use crate::args::{DownloadArgs, GlobalArgs};
-use crate::progress::bytes_style;
+use crate::progress;
 
 pub fn run(global: &GlobalArgs, args: &DownloadArgs) -> Result<()> {
     let amazon = Amazon::from_name(&args.name)
@@ -48,15 +47,7 @@ pub fn run(global: &GlobalArgs, args: &DownloadArgs) -> Result<()> {
             .get(&file)
             .cloned()
             .or_else(|| sums.get(&file).map(str::to_string));
-        let bar = ProgressBar::with_draw_target(
-            None,
-            if global.quiet {
-                ProgressDrawTarget::hidden()
-            } else {
-                ProgressDrawTarget::stderr()
-            },
-        );
-        bar.set_style(bytes_style());
+        let bar = progress::bar(global.quiet, None, progress::BYTES);
         bar.set_message(format!("downloading {file}"));
         let digest = fetch(
             &url,

@@ -2,8 +2,8 @@
 
 use std::io::Write;
 
+use crate::progress;
 use anyhow::{Context, Result};
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use recalign_data::{Dataset, Split};
 use recalign_samples::{Generator, SamplesConfig, Task, WriteOptions};
 
@@ -62,18 +62,10 @@ pub fn run(global: &GlobalArgs, args: &SamplesArgs) -> Result<()> {
             }
         })
         .sum();
-    let bar = ProgressBar::with_draw_target(
+    let bar = progress::bar(
+        global.quiet,
         Some(users * passes),
-        if global.quiet {
-            ProgressDrawTarget::hidden()
-        } else {
-            ProgressDrawTarget::stderr()
-        },
-    );
-    bar.set_style(
-        ProgressStyle::with_template("{msg:.bold} [{bar:30}] {pos}/{len} users ({per_sec}, {eta})")
-            .unwrap_or_else(|_| ProgressStyle::default_bar())
-            .progress_chars("=> "),
+        "{msg:.bold} [{bar:30}] {pos}/{len} users ({per_sec}, {eta})",
     );
     bar.set_message("writing samples");
     let start = std::time::Instant::now();

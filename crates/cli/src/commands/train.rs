@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 use burn::tensor::backend::AutodiffBackend;
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use indicatif::ProgressBar;
 use recalign_data::Split;
 use recalign_samples::{Generator, WriteOptions};
 use recalign_t5::Preset;
@@ -17,6 +17,7 @@ use recalign_train::{
 };
 
 use crate::args::{GlobalArgs, SampleStyleArgs, TrainArgs};
+use crate::progress;
 
 /// The `[train]` table of `--config`, then the flags.
 fn train_config(args: &TrainArgs) -> Result<TrainConfig> {
@@ -183,19 +184,12 @@ struct TrainBar {
 
 impl TrainBar {
     fn new(quiet: bool) -> Self {
-        let target = if quiet {
-            ProgressDrawTarget::hidden()
-        } else {
-            ProgressDrawTarget::stderr()
-        };
-        let bar = ProgressBar::with_draw_target(Some(0), target);
-        bar.set_style(
-            ProgressStyle::with_template("training [{bar:30}] {pos}/{len} steps {msg} ({eta})")
-                .unwrap_or_else(|_| ProgressStyle::default_bar())
-                .progress_chars("=> "),
-        );
         TrainBar {
-            bar,
+            bar: progress::bar(
+                quiet,
+                Some(0),
+                "training [{bar:30}] {pos}/{len} steps {msg} ({eta})",
+            ),
             tokens: 0,
             seconds: 0.0,
             loss: None,
