@@ -99,6 +99,18 @@ pub enum Command {
     /// validation picks the epoch, the test split is reported once.
     Baseline(Box<BaselineArgs>),
 
+    /// Evaluate a model trained by `recalign train` as a recommender, with
+    /// the evaluator and protocols of the baselines: retrieval (beam search
+    /// constrained to real items, full ranking), ranking (1 + 99 candidates
+    /// by log-likelihood) or rating (expected value over 1…5). Most-popular
+    /// and a random ranking are reported beside it.
+    Evaluate(Box<EvaluateArgs>),
+
+    /// Recommend items with a trained model for a history given by hand
+    /// (`--history`), a known user (`--user`) or a JSON-lines file of
+    /// either (`--input`).
+    Recommend(Box<RecommendArgs>),
+
     /// Dataset files: download McAuley's originals.
     Data {
         /// What to do with dataset files.
@@ -388,6 +400,112 @@ pub struct BaselineArgs {
     /// Write every test user's ranked items (raw ids, JSON lines) here.
     #[arg(long, value_name = "FILE", help_heading = "Baseline")]
     pub rankings_out: Option<PathBuf>,
+}
+
+/// The trained model and how to ask it.
+#[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "Model")]
+pub struct ModelArgs {
+    /// A directory written by `recalign train` (or one of its checkpoints,
+    /// or any HF T5 directory with `tokenizer.json`).
+    #[arg(long, value_name = "DIR")]
+    pub model: PathBuf,
+
+    /// `cpu`, or `cuda[:N]` in builds with the `cuda` feature.
+    #[arg(long, value_name = "DEVICE", default_value = "cpu")]
+    pub device: recalign_train::DeviceChoice,
+
+    /// Live hypotheses per user in retrieval (at least K).
+    #[arg(long, value_name = "N", default_value_t = 20)]
+    pub beams: usize,
+
+    /// Score retrieved items by their mean token log-probability instead of
+    /// the sum.
+    #[arg(long)]
+    pub length_normalize: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct EvaluateArgs {
+    #[command(flatten)]
+    pub dataset: DatasetArgs,
+
+    #[command(flatten)]
+    pub model: ModelArgs,
+
+    /// `retrieval`, `ranking` or `rating`.
+    #[arg(long, value_name = "TASK", default_value = "retrieval", value_parser = PossibleValuesParser::new(["retrieval", "ranking", "rating"]), help_heading = "Evaluation")]
+    pub task: String,
+
+    /// `valid` (for choosing among models) or `test` (reported once).
+    #[arg(long, value_name = "SPLIT", default_value = "test", value_parser = PossibleValuesParser::new(["valid", "test"]), help_heading = "Evaluation")]
+    pub split: String,
+
+    /// Leave each user's history items out of the retrieval.
+    #[arg(long, help_heading = "Evaluation")]
+    pub exclude_history: bool,
+
+    /// Evaluate only the first N users, for a quick look (the report says
+    /// how many were evaluated).
+    #[arg(long, value_name = "N", help_heading = "Evaluation")]
+    pub users: Option<usize>,
+
+    /// Users per batch [default: retrieval 16, ranking 4, rating 32].
+    #[arg(long, value_name = "N", help_heading = "Evaluation")]
+    pub batch_users: Option<usize>,
+
+    /// Write the JSON report here.
+    #[arg(long, value_name = "FILE", help_heading = "Evaluation")]
+    pub report: Option<PathBuf>,
+
+    /// Write every evaluated user's ranked items (raw ids, JSON lines) here.
+    #[arg(long, value_name = "FILE", help_heading = "Evaluation")]
+    pub rankings_out: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct RecommendArgs {
+    #[command(flatten)]
+    pub dataset: DatasetArgs,
+
+    #[command(flatten)]
+    pub model: ModelArgs,
+
+    /// Item ids (as in the source files), oldest first, comma-separated.
+    #[arg(long, value_name = "IDS", value_delimiter = ',', conflicts_with_all = ["user", "input"], help_heading = "Request")]
+    pub history: Vec<String>,
+
+    /// A user of the dataset: their whole sequence is the history.
+    #[arg(
+        long,
+        value_name = "ID",
+        conflicts_with = "input",
+        help_heading = "Request"
+    )]
+    pub user: Option<String>,
+
+    /// JSON lines, each `{"history": ["id", ...]}` or `{"user": "id"}`;
+    /// one JSON line of recommendations is printed per request.
+    #[arg(long, value_name = "FILE", help_heading = "Request")]
+    pub input: Option<PathBuf>,
+
+    /// Items to recommend.
+    #[arg(
+        long,
+        short = 'k',
+        value_name = "K",
+        default_value_t = 10,
+        help_heading = "Request"
+    )]
+    pub top: usize,
+
+    /// Leave the history's items out.
+    #[arg(long, help_heading = "Request")]
+    pub exclude_history: bool,
+
+    /// Print JSON lines even for a single request.
+    #[arg(long, help_heading = "Request")]
+    pub json: bool,
 }
 
 #[derive(Debug, Clone, Args)]

@@ -2,115 +2,213 @@
 //!
 //! Every hypothesis is a path in the trie, so only tokens that continue some
 //! item are ever scored; a hypothesis that reaches an item's end is
-//! finished and cannot be extended. Scores are sums of token
-//! log-probabilities (no length normalisation: identifiers of one
-//! catalogue are of similar length, and a sum keeps the search exact once
-//! the beam covers the trie). A user's search stops when K items are
-//! finished and no live hypothesis can still beat the K-th (log-probabilities
-//! only fall), or when nothing is left alive.
+//! finished and cannot be extended. An item is scored by the sum of its
+//! tokens' log-probabilities ([`Scoring::Sum`], the default: identifiers of
+//! one catalogue are of similar length, and a sum keeps the search exact
+//! once the beam covers the trie) or by their mean ([`Scoring::PerToken`],
+//! length normalisation). A user's search stops when K items are finished
+//! and no live hypothesis can still beat the K-th (log-probabilities only
+//! fall), or when nothing is left alive.
+//!
+//! Items a user must not be recommended (their history, when the protocol
+//! excludes it) are cut out of that user's trie: the search never enters a
+//! subtree whose items are all excluded, so excluded items take no beam
+//! slot and the K returned items are K allowed ones.
 
 use burn::tensor::activation::log_softmax;
 use burn::tensor::{Int, Tensor, TensorData, backend::Backend};
 use recalign_t5::{DecoderCache, Encoded, T5};
 
-use crate::trie::{ItemTrie, NodeId};
+use crate::trie::{BlockedNodes, ItemTrie, NodeId};
 
-/// A finished item with its sequence log-probability.
+/// A finished item with its score.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Hypothesis {
     /// Index of the item in the trie.
     pub item: usize,
-    /// Sum of its tokens' log-probabilities.
+    /// Its score under the search's [`Scoring`].
     pub score: f32,
+    /// Sum of its tokens' log-probabilities.
+    pub log_prob: f32,
+}
+
+/// How a finished item is scored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Scoring {
+    /// Sequence log-probability.
+    #[default]
+    Sum,
+    /// Mean token log-probability (length-normalised).
+    PerToken,
+}
+
+/// The settings of one search.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SearchConfig {
+    /// Live hypotheses kept per user (raised to `k` if smaller).
+    pub beams: usize,
+    /// Items returned per user.
+    pub k: usize,
+    /// The decoder's start token.
+    pub start_token: u32,
+    /// How finished items are scored.
+    pub scoring: Scoring,
+}
+
+impl SearchConfig {
+    /// `beams` beams, top `k`, sequence log-probability.
+    pub fn new(beams: usize, k: usize, start_token: u32) -> Self {
+        Self {
+            beams,
+            k,
+            start_token,
+            scoring: Scoring::Sum,
+        }
+    }
 }
 
 /// The model side of the search.
 pub trait StepScorer {
     /// Rearranges the rows to `parents` (indices into the previous call's
     /// rows; on the first call, into the users), appends `tokens` (one per
-    /// row) and returns each row's next-token log-probabilities over the
-    /// whole vocabulary.
-    fn next(&mut self, parents: &[usize], tokens: &[u32]) -> Vec<Vec<f32>>;
+    /// row) and returns, for each row, the next-token log-probabilities of
+    /// the `wanted` tokens (sorted, distinct), in that order. The
+    /// probabilities are normalised over the whole vocabulary.
+    fn next(&mut self, parents: &[usize], tokens: &[u32], wanted: &[u32]) -> Vec<Vec<f32>>;
 }
 
 #[derive(Debug, Clone, Copy)]
 struct Alive {
     user: usize,
     node: NodeId,
-    score: f32,
+    log_prob: f32,
 }
 
-/// Runs the search for `users` users (the scorer's initial rows), keeping
-/// `beams` (at least `k`) live hypotheses per user, and returns each user's
-/// best `k` items, best first (fewer only if the catalogue is smaller).
+/// A scored extension of a live hypothesis.
+#[derive(Debug, Clone, Copy)]
+struct Extension {
+    log_prob: f32,
+    row: usize,
+    token: u32,
+    node: NodeId,
+}
+
+/// Runs the search for `users` users (the scorer's initial rows) and
+/// returns each user's best `k` items, best first (fewer only if the
+/// catalogue, less the user's exclusions, is smaller).
+///
+/// `excluded[u]` lists items never returned to user `u`; users past the
+/// end of `excluded` have none.
 pub fn search(
     scorer: &mut dyn StepScorer,
     trie: &ItemTrie,
     users: usize,
-    beams: usize,
-    k: usize,
-    start_token: u32,
+    config: &SearchConfig,
+    excluded: &[Vec<usize>],
 ) -> Vec<Vec<Hypothesis>> {
+    let k = config.k;
+    // Fewer live hypotheses than K could finish fewer than K items.
+    let beams = config.beams.max(k).max(1);
+    let longest = trie.max_len().max(1) as f32;
     let mut finished: Vec<Vec<Hypothesis>> = vec![Vec::new(); users];
     let mut alive: Vec<Alive> = (0..users)
         .map(|user| Alive {
             user,
             node: trie.root(),
-            score: 0.0,
+            log_prob: 0.0,
         })
         .collect();
     let mut parents: Vec<usize> = (0..users).collect();
-    let mut tokens = vec![start_token; users];
-    // Fewer live hypotheses than K could finish fewer than K items.
-    let beams = beams.max(k).max(1);
+    let mut tokens = vec![config.start_token; users];
+    let blocked: Vec<BlockedNodes> = excluded.iter().map(|items| trie.blocked(items)).collect();
+    let none = BlockedNodes::default();
+    let mut depth = 0usize;
     while !alive.is_empty() {
-        let log_probs = scorer.next(&parents, &tokens);
-        let mut candidates: Vec<Vec<(f32, usize, u32, NodeId)>> = vec![Vec::new(); users];
+        depth += 1;
+        let mut wanted: Vec<u32> = alive
+            .iter()
+            .flat_map(|a| trie.children(a.node).iter().map(|c| c.0))
+            .collect();
+        wanted.sort_unstable();
+        wanted.dedup();
+        if wanted.is_empty() {
+            break;
+        }
+        let log_probs = scorer.next(&parents, &tokens, &wanted);
+        let mut options: Vec<Vec<Extension>> = vec![Vec::new(); users];
         for (row, hypothesis) in alive.iter().enumerate() {
-            for &(token, child) in trie.children(hypothesis.node) {
-                let score = hypothesis.score + log_probs[row][token as usize];
-                candidates[hypothesis.user].push((score, row, token, child));
+            let blocked = blocked.get(hypothesis.user).unwrap_or(&none);
+            for &(token, node) in trie.children(hypothesis.node) {
+                if blocked.contains(node) {
+                    continue;
+                }
+                let column = wanted
+                    .binary_search(&token)
+                    .expect("wanted holds every child");
+                options[hypothesis.user].push(Extension {
+                    log_prob: hypothesis.log_prob + log_probs[row][column],
+                    row,
+                    token,
+                    node,
+                });
             }
         }
         let (mut next_alive, mut next_parents, mut next_tokens) =
             (Vec::new(), Vec::new(), Vec::new());
-        for (user, mut options) in candidates.into_iter().enumerate() {
-            options.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.2.cmp(&b.2)));
-            let mut kept = Vec::new();
-            for (score, row, token, child) in options {
-                match trie.item(child) {
-                    Some(item) => finished[user].push(Hypothesis { item, score }),
-                    None if kept.len() < beams => kept.push((score, row, token, child)),
+        for (user, mut options) in options.into_iter().enumerate() {
+            // All live hypotheses have the same length, so the sum orders
+            // them under either scoring.
+            options.sort_by(|a, b| {
+                b.log_prob
+                    .total_cmp(&a.log_prob)
+                    .then(a.token.cmp(&b.token))
+            });
+            let mut kept: Vec<Extension> = Vec::new();
+            for option in options {
+                match trie.item(option.node) {
+                    Some(item) => finished[user].push(Hypothesis {
+                        item,
+                        score: match config.scoring {
+                            Scoring::Sum => option.log_prob,
+                            Scoring::PerToken => option.log_prob / depth as f32,
+                        },
+                        log_prob: option.log_prob,
+                    }),
+                    None if kept.len() < beams => kept.push(option),
                     None => {}
                 }
             }
             let done = &mut finished[user];
             done.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.item.cmp(&b.item)));
-            if done.len() >= k && kept.first().is_none_or(|best| best.0 <= done[k - 1].score) {
+            done.truncate(k);
+            // The best any live hypothesis can still score.
+            let bound = kept.first().map(|best| match config.scoring {
+                Scoring::Sum => best.log_prob,
+                Scoring::PerToken => best.log_prob / longest,
+            });
+            if done.len() >= k && bound.is_none_or(|b| b <= done[k - 1].score) {
                 continue;
             }
-            for (score, row, token, child) in kept {
+            for option in kept {
                 next_alive.push(Alive {
                     user,
-                    node: child,
-                    score,
+                    node: option.node,
+                    log_prob: option.log_prob,
                 });
-                next_parents.push(row);
-                next_tokens.push(token);
+                next_parents.push(option.row);
+                next_tokens.push(option.token);
             }
         }
         alive = next_alive;
         parents = next_parents;
         tokens = next_tokens;
     }
-    for done in &mut finished {
-        done.truncate(k);
-    }
     finished
 }
 
 /// T5 as a [`StepScorer`]: the encoder runs once, the decoder one token at
-/// a time with its KV cache, rows following the surviving hypotheses.
+/// a time with its KV cache, rows following the surviving hypotheses. Only
+/// the wanted columns of the log-probabilities leave the device.
 pub struct T5Scorer<'a, B: Backend> {
     model: &'a T5<B>,
     cache: DecoderCache<B>,
@@ -128,24 +226,31 @@ impl<'a, B: Backend> T5Scorer<'a, B> {
     }
 }
 
+fn int_tensor<B: Backend>(values: &[u32], device: &B::Device) -> Tensor<B, 1, Int> {
+    let values: Vec<i64> = values.iter().map(|&v| i64::from(v)).collect();
+    let len = values.len();
+    Tensor::from_data(TensorData::new(values, [len]), device)
+}
+
 impl<B: Backend> StepScorer for T5Scorer<'_, B> {
-    fn next(&mut self, parents: &[usize], tokens: &[u32]) -> Vec<Vec<f32>> {
+    fn next(&mut self, parents: &[usize], tokens: &[u32], wanted: &[u32]) -> Vec<Vec<f32>> {
         let device = &self.device;
-        let rows: Vec<i64> = parents.iter().map(|&p| p as i64).collect();
-        let rows = Tensor::<B, 1, Int>::from_data(TensorData::new(rows, [parents.len()]), device);
-        self.cache.select(rows);
-        let tokens: Vec<i64> = tokens.iter().map(|&t| t as i64).collect();
-        let tokens =
-            Tensor::<B, 1, Int>::from_data(TensorData::new(tokens, [parents.len()]), device);
-        let logits = self.model.decode_step(&mut self.cache, tokens);
-        let [rows, vocab] = logits.dims();
+        let rows: Vec<u32> = parents.iter().map(|&p| p as u32).collect();
+        self.cache.select(int_tensor(&rows, device));
+        let logits = self
+            .model
+            .decode_step(&mut self.cache, int_tensor(tokens, device));
+        let rows = logits.dims()[0];
         let values = log_softmax(logits, 1)
+            .select(1, int_tensor(wanted, device))
             .into_data()
             .convert::<f32>()
             .to_vec::<f32>()
             .expect("f32 log-probabilities");
-        (0..rows)
-            .map(|r| values[r * vocab..(r + 1) * vocab].to_vec())
+        values
+            .chunks(wanted.len().max(1))
+            .take(rows)
+            .map(<[f32]>::to_vec)
             .collect()
     }
 }

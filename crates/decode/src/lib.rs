@@ -6,12 +6,17 @@
 //!   catalogue.
 //! - [`beam`]: beam search that only ever extends a hypothesis along the
 //!   trie, batched over users, returning each user's top-K distinct items
-//!   with their log-probabilities. It cannot return an invalid item, whatever
-//!   the model prefers. The model side is a [`beam::StepScorer`];
-//!   [`beam::T5Scorer`] runs T5 with its KV cache.
+//!   with their log-probabilities, optionally leaving out items per user.
+//!   It cannot return an invalid item, whatever the model prefers. The
+//!   model side is a [`beam::StepScorer`]; [`beam::T5Scorer`] runs T5 with
+//!   its KV cache.
+//! - [`score`]: teacher-forced log-probabilities of given answers (ranking
+//!   candidates, rating values), the encoder run once per prompt.
 
 pub mod beam;
+pub mod score;
 pub mod trie;
 
-pub use beam::{Hypothesis, StepScorer, T5Scorer, search};
-pub use trie::{ItemTrie, TrieError};
+pub use beam::{Hypothesis, Scoring, SearchConfig, StepScorer, T5Scorer, search};
+pub use score::{answer_log_probs, encode_prompts};
+pub use trie::{BlockedNodes, ItemTrie, TrieError};

@@ -1,5 +1,7 @@
 //! A prefix tree over item identifiers' token ids.
 
+use std::collections::{HashMap, HashSet};
+
 /// Why a trie could not be built.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum TrieError {
@@ -21,22 +23,40 @@ struct Node {
     children: Vec<(u32, u32)>,
     /// The item this node completes.
     item: Option<u32>,
+    /// The node above (the root is its own parent).
+    parent: u32,
+    /// Items in this node's subtree.
+    below: u32,
 }
 
 /// The allowed continuations of every prefix of the item identifiers.
 #[derive(Debug, Clone)]
 pub struct ItemTrie {
     nodes: Vec<Node>,
-    items: usize,
+    /// The node completing each item.
+    leaves: Vec<u32>,
+    max_len: usize,
 }
 
 /// A position in the trie.
 pub type NodeId = u32;
 
+/// Nodes whose every item is excluded (see [`ItemTrie::blocked`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct BlockedNodes(HashSet<NodeId>);
+
+impl BlockedNodes {
+    /// Whether the search must not enter `node`.
+    pub fn contains(&self, node: NodeId) -> bool {
+        self.0.contains(&node)
+    }
+}
+
 impl ItemTrie {
     /// Builds the trie; item `i` is `sequences[i]`.
     pub fn new(sequences: &[Vec<u32>]) -> Result<Self, TrieError> {
         let mut nodes = vec![Node::default()];
+        let mut leaves = Vec::with_capacity(sequences.len());
         for (item, tokens) in sequences.iter().enumerate() {
             if tokens.is_empty() {
                 return Err(TrieError::Empty(item));
@@ -50,7 +70,10 @@ impl ItemTrie {
                     Ok(i) => nodes[node].children[i].1 as usize,
                     Err(i) => {
                         let child = nodes.len();
-                        nodes.push(Node::default());
+                        nodes.push(Node {
+                            parent: node as u32,
+                            ..Node::default()
+                        });
                         nodes[node].children.insert(i, (token, child as u32));
                         child
                     }
@@ -64,11 +87,17 @@ impl ItemTrie {
                 return Err(TrieError::Prefix(item, longer));
             }
             nodes[node].item = Some(item as u32);
+            leaves.push(node as u32);
         }
-        Ok(Self {
+        let mut trie = Self {
             nodes,
-            items: sequences.len(),
-        })
+            leaves,
+            max_len: sequences.iter().map(Vec::len).max().unwrap_or(0),
+        };
+        for item in 0..trie.leaves.len() {
+            trie.for_each_ancestor(item, |node| node.below += 1);
+        }
+        Ok(trie)
     }
 
     fn first_item_below(nodes: &[Node], mut node: usize) -> usize {
@@ -78,6 +107,49 @@ impl ItemTrie {
             }
             node = nodes[node].children[0].1 as usize;
         }
+    }
+
+    /// Calls `f` on the node of `item` and every node above it.
+    fn for_each_ancestor(&mut self, item: usize, mut f: impl FnMut(&mut Node)) {
+        let mut node = self.leaves[item] as usize;
+        loop {
+            f(&mut self.nodes[node]);
+            if node == 0 {
+                break;
+            }
+            node = self.nodes[node].parent as usize;
+        }
+    }
+
+    /// The nodes below which every item is in `items` (e.g. a user's
+    /// history, when it is excluded): a search need not enter them.
+    /// Unknown item indices are ignored.
+    pub fn blocked(&self, items: &[usize]) -> BlockedNodes {
+        let mut counts: HashMap<u32, u32> = HashMap::new();
+        let mut distinct: Vec<usize> = items
+            .iter()
+            .copied()
+            .filter(|&i| i < self.leaves.len())
+            .collect();
+        distinct.sort_unstable();
+        distinct.dedup();
+        for item in distinct {
+            let mut node = self.leaves[item];
+            loop {
+                *counts.entry(node).or_default() += 1;
+                if node == 0 {
+                    break;
+                }
+                node = self.nodes[node as usize].parent;
+            }
+        }
+        BlockedNodes(
+            counts
+                .into_iter()
+                .filter(|&(node, n)| self.nodes[node as usize].below == n)
+                .map(|(node, _)| node)
+                .collect(),
+        )
     }
 
     /// The root (empty prefix).
@@ -106,12 +178,17 @@ impl ItemTrie {
 
     /// Number of items.
     pub fn len(&self) -> usize {
-        self.items
+        self.leaves.len()
     }
 
     /// Whether the trie holds no item.
     pub fn is_empty(&self) -> bool {
-        self.items == 0
+        self.leaves.is_empty()
+    }
+
+    /// Tokens in the longest item.
+    pub fn max_len(&self) -> usize {
+        self.max_len
     }
 
     /// Number of nodes (for memory accounting).
@@ -156,5 +233,19 @@ mod tests {
             TrieError::Prefix(1, 0)
         );
         assert_eq!(ItemTrie::new(&[vec![]]).unwrap_err(), TrieError::Empty(0));
+    }
+
+    #[test]
+    fn blocks_only_subtrees_whose_items_are_all_excluded() {
+        let trie = ItemTrie::new(&[vec![3, 5, 1], vec![3, 6, 1], vec![4, 1]]).unwrap();
+        let n3 = trie.step(trie.root(), 3).unwrap();
+        let n35 = trie.step(n3, 5).unwrap();
+        let blocked = trie.blocked(&[0]);
+        assert!(blocked.contains(n35));
+        assert!(!blocked.contains(n3));
+        let blocked = trie.blocked(&[1, 0, 0, 99]);
+        assert!(blocked.contains(n3));
+        assert!(!blocked.contains(trie.root()));
+        assert!(trie.blocked(&[0, 1, 2]).contains(trie.root()));
     }
 }

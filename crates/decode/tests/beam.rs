@@ -4,7 +4,9 @@
 
 use burn::backend::Flex;
 use burn::tensor::{Int, Tensor, TensorData};
-use recalign_decode::{ItemTrie, StepScorer, T5Scorer, search};
+use recalign_decode::{
+    ItemTrie, Scoring, SearchConfig, StepScorer, T5Scorer, answer_log_probs, encode_prompts, search,
+};
 use recalign_t5::{Preset, T5, token_log_probs};
 
 const VOCAB: usize = 14;
@@ -32,7 +34,7 @@ struct Adversarial {
 }
 
 impl StepScorer for Adversarial {
-    fn next(&mut self, parents: &[usize], tokens: &[u32]) -> Vec<Vec<f32>> {
+    fn next(&mut self, parents: &[usize], tokens: &[u32], wanted: &[u32]) -> Vec<Vec<f32>> {
         self.prefixes = parents
             .iter()
             .zip(tokens)
@@ -44,7 +46,10 @@ impl StepScorer for Adversarial {
             .collect();
         self.prefixes
             .iter()
-            .map(|prefix| log_probs(prefix))
+            .map(|prefix| {
+                let all = log_probs(prefix);
+                wanted.iter().map(|&t| all[t as usize]).collect()
+            })
             .collect()
     }
 }
@@ -68,7 +73,7 @@ fn log_probs(prefix: &[u32]) -> Vec<f32> {
     weights.iter().map(|w| (w / total).ln()).collect()
 }
 
-fn brute_force(items: &[Vec<u32>]) -> Vec<(usize, f32)> {
+fn brute_force(items: &[Vec<u32>], scoring: Scoring) -> Vec<(usize, f32)> {
     let mut scored: Vec<(usize, f32)> = items
         .iter()
         .enumerate()
@@ -79,7 +84,10 @@ fn brute_force(items: &[Vec<u32>]) -> Vec<(usize, f32)> {
                 score += log_probs(&prefix)[t as usize];
                 prefix.push(t);
             }
-            (i, score)
+            match scoring {
+                Scoring::Sum => (i, score),
+                Scoring::PerToken => (i, score / tokens.len() as f32),
+            }
         })
         .collect();
     scored.sort_by(|a, b| b.1.total_cmp(&a.1));
@@ -93,7 +101,7 @@ fn only_items_come_out_even_when_the_model_prefers_other_tokens() {
     let mut scorer = Adversarial {
         prefixes: Vec::new(),
     };
-    let results = search(&mut scorer, &trie, 1, 4, 10, 0);
+    let results = search(&mut scorer, &trie, 1, &SearchConfig::new(4, 10, 0), &[]);
     assert_eq!(results[0].len(), 10);
     let mut seen: Vec<usize> = results[0].iter().map(|h| h.item).collect();
     assert!(seen.iter().all(|&i| i < items.len()));
@@ -107,15 +115,67 @@ fn only_items_come_out_even_when_the_model_prefers_other_tokens() {
 fn a_beam_covering_the_trie_finds_the_exact_top_k() {
     let items = catalogue(40);
     let trie = ItemTrie::new(&items).unwrap();
+    for scoring in [Scoring::Sum, Scoring::PerToken] {
+        let mut scorer = Adversarial {
+            prefixes: Vec::new(),
+        };
+        let config = SearchConfig {
+            scoring,
+            ..SearchConfig::new(64, 5, 0)
+        };
+        let results = search(&mut scorer, &trie, 1, &config, &[]);
+        let exact = brute_force(&items, scoring);
+        assert_eq!(results[0].len(), 5);
+        for (got, want) in results[0].iter().zip(&exact) {
+            assert_eq!(got.item, want.0, "{scoring:?}");
+            assert!((got.score - want.1).abs() < 1e-4);
+        }
+    }
+}
+
+#[test]
+fn excluded_items_never_come_out_and_the_rest_stays_exact() {
+    let items = catalogue(40);
+    let trie = ItemTrie::new(&items).unwrap();
+    let exact = brute_force(&items, Scoring::Sum);
+    // Ban the exact top three for user 0; user 1 has no exclusions.
+    let mut banned: Vec<usize> = exact[..3].iter().map(|e| e.0).collect();
+    banned.sort_unstable();
     let mut scorer = Adversarial {
         prefixes: Vec::new(),
     };
-    let results = search(&mut scorer, &trie, 1, 64, 5, 0);
-    let exact = brute_force(&items);
-    for (got, want) in results[0].iter().zip(&exact) {
-        assert_eq!(got.item, want.0);
-        assert!((got.score - want.1).abs() < 1e-4);
-    }
+    let results = search(
+        &mut scorer,
+        &trie,
+        2,
+        &SearchConfig::new(64, 5, 0),
+        std::slice::from_ref(&banned),
+    );
+    let allowed: Vec<usize> = exact
+        .iter()
+        .map(|e| e.0)
+        .filter(|i| !banned.contains(i))
+        .take(5)
+        .collect();
+    let got: Vec<usize> = results[0].iter().map(|h| h.item).collect();
+    assert_eq!(got, allowed);
+    let unbanned: Vec<usize> = results[1].iter().map(|h| h.item).collect();
+    let top: Vec<usize> = exact[..5].iter().map(|e| e.0).collect();
+    assert_eq!(unbanned, top);
+    // Excluding all but two items leaves two.
+    let all_but_two: Vec<usize> = (2..items.len()).collect();
+    let few = search(
+        &mut Adversarial {
+            prefixes: Vec::new(),
+        },
+        &trie,
+        1,
+        &SearchConfig::new(8, 5, 0),
+        &[all_but_two],
+    );
+    let mut left: Vec<usize> = few[0].iter().map(|h| h.item).collect();
+    left.sort_unstable();
+    assert_eq!(left, [0, 1]);
 }
 
 #[test]
@@ -138,7 +198,7 @@ fn t5_search_returns_items_scored_by_their_log_probability() {
     );
     let encoded = model.encode(input, mask);
     let mut scorer = T5Scorer::new(&model, &encoded);
-    let results = search(&mut scorer, &trie, users, 8, 5, 0);
+    let results = search(&mut scorer, &trie, users, &SearchConfig::new(8, 5, 0), &[]);
     for (user, hypotheses) in results.iter().enumerate() {
         assert_eq!(hypotheses.len(), 5);
         for hypothesis in hypotheses {
@@ -161,5 +221,19 @@ fn t5_search_returns_items_scored_by_their_log_probability() {
                 hypothesis.score
             );
         }
+    }
+    // The batched, padded scorer agrees with the incremental search.
+    let prompts = [vec![5, 6, 7, 1], vec![8, 9, 1], vec![4, 4, 4, 1]];
+    let encoded = encode_prompts(&model, &prompts, &device);
+    let (rows, answers): (Vec<usize>, Vec<Vec<u32>>) = results
+        .iter()
+        .enumerate()
+        .flat_map(|(user, hs)| hs.iter().map(move |h| (user, h.item)))
+        .map(|(user, item)| (user, items[item].clone()))
+        .unzip();
+    let scores = answer_log_probs(&model, &encoded, &rows, &answers);
+    let searched = results.iter().flatten();
+    for (score, hypothesis) in scores.iter().zip(searched) {
+        assert!((score - hypothesis.log_prob).abs() < 1e-3);
     }
 }

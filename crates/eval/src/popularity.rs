@@ -46,6 +46,16 @@ pub fn evaluate_popularity<'d>(
     dataset: &'d Dataset,
     protocol: &'d Protocol,
 ) -> Result<Evaluation<'d>> {
+    evaluate_popularity_on(dataset, protocol, None)
+}
+
+/// [`evaluate_popularity`] on the first `max_users` cases only (all for
+/// `None`), to stand beside a model evaluated on the same users.
+pub fn evaluate_popularity_on<'d>(
+    dataset: &'d Dataset,
+    protocol: &'d Protocol,
+    max_users: Option<usize>,
+) -> Result<Evaluation<'d>> {
     if !protocol.is_ranking() {
         return Err(Error::Protocol(
             "MostPopular ranks items; it does not predict ratings".to_string(),
@@ -55,7 +65,10 @@ pub fn evaluate_popularity<'d>(
     let counts = popularity.counts();
     let mut evaluation = Evaluation::new(dataset, protocol)?;
     let mut scores = Vec::new();
-    for case in protocol.cases(dataset) {
+    for case in protocol
+        .cases(dataset)
+        .take(max_users.unwrap_or(usize::MAX))
+    {
         match &case.candidates {
             Some(candidates) => {
                 scores.clear();

@@ -60,7 +60,7 @@ pub mod write;
 
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
-use recalign_data::{Dataset, Event, Split, UserIdx};
+use recalign_data::{Dataset, Event, ItemIdx, Split, UserIdx};
 use serde::{Serialize, Serializer};
 
 pub use config::{PerUser, SamplesConfig, Style};
@@ -265,6 +265,7 @@ impl<'d> Generator<'d> {
             let ctx = UserContext {
                 generator: self,
                 user,
+                anonymous: false,
                 user_id: self.dataset.user_id(user),
                 split,
                 rng: recalign_data::ids::seeded_rng(
@@ -280,10 +281,88 @@ impl<'d> Generator<'d> {
     }
 }
 
+/// What the model is asked at evaluation or serving time; see
+/// [`Generator::prompt`].
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Query<'a> {
+    /// The next item.
+    Retrieval,
+    /// The next item among `candidates`, listed in this order.
+    Ranking {
+        /// The candidate list.
+        candidates: &'a [ItemIdx],
+    },
+    /// The rating of `item`.
+    Rating {
+        /// The item rated.
+        item: ItemIdx,
+    },
+}
+
+impl Generator<'_> {
+    /// The input the model reads for `query` after `history` (oldest
+    /// first), exactly as a held-out sample of the task reads: the pinned
+    /// template, the same history window and input budget. `user` is shown
+    /// only in the P5 style; `None` (a history typed by hand) shows no user.
+    pub fn prompt(&self, user: Option<UserIdx>, history: &[Event], query: Query<'_>) -> String {
+        let ctx = UserContext {
+            generator: self,
+            user: user.unwrap_or(UserIdx(0)),
+            anonymous: user.is_none(),
+            user_id: user.map_or("", |u| self.dataset.user_id(u)),
+            split: Split::Test,
+            rng: recalign_data::ids::seeded_rng(self.config.seed, "samples/prompt"),
+        };
+        let task = match query {
+            Query::Retrieval => Task::Retrieval,
+            Query::Ranking { .. } => Task::Ranking,
+            Query::Rating { .. } => Task::Rating,
+        };
+        let template = self.templates[task as usize][0];
+        match query {
+            Query::Retrieval => tasks::retrieval::prompt(&ctx, template, history),
+            Query::Ranking { candidates } => {
+                tasks::ranking::prompt(&ctx, template, history, candidates)
+            }
+            Query::Rating { item } => tasks::rating::prompt(&ctx, template, history, item),
+        }
+    }
+
+    /// How the model names `item` in a retrieval or ranking answer.
+    pub fn item_answer(&self, item: ItemIdx) -> String {
+        let template = self.templates[Task::Retrieval as usize][0];
+        let ctx = UserContext {
+            generator: self,
+            user: UserIdx(0),
+            anonymous: true,
+            user_id: "",
+            split: Split::Test,
+            rng: recalign_data::ids::seeded_rng(self.config.seed, "samples/answer"),
+        };
+        let mut answer = String::new();
+        template.target.render(&mut answer, |_, out| {
+            out.push_str(&tasks::retrieval::item_answer(&ctx, item))
+        });
+        answer
+    }
+
+    /// How the model writes `rating` in a rating answer.
+    pub fn rating_answer(&self, rating: f32) -> String {
+        let template = self.templates[Task::Rating as usize][0];
+        let mut answer = String::new();
+        template.target.render(&mut answer, |_, out| {
+            out.push_str(&render::rating_text(rating, self.config.style))
+        });
+        answer
+    }
+}
+
 /// What a task needs to make one user's samples.
 pub struct UserContext<'g, 'd> {
     generator: &'g Generator<'d>,
     user: UserIdx,
+    /// A history without a known user (shown as no user in P5 prompts).
+    anonymous: bool,
     user_id: &'d str,
     split: Split,
     rng: ChaCha8Rng,
@@ -393,8 +472,8 @@ impl<'g, 'd> UserContext<'g, 'd> {
     /// the informative style, which shows no user.
     fn p5_user(&self) -> String {
         match self.style() {
-            Style::P5 => format!("user_{}", self.user.0 + 1),
-            Style::Informative => String::new(),
+            Style::P5 if !self.anonymous => format!("user_{}", self.user.0 + 1),
+            Style::P5 | Style::Informative => String::new(),
         }
     }
 }

@@ -3,7 +3,9 @@
 
 mod baseline;
 mod download;
+mod evaluate;
 mod prepare;
+mod recommend;
 mod run;
 mod samples;
 mod stats;
@@ -26,6 +28,8 @@ pub fn run(cli: &Cli) -> Result<()> {
         Command::Samples(args) => samples::run(&cli.global, args),
         Command::Train(args) => train::run(&cli.global, args),
         Command::Baseline(args) => baseline::run(&cli.global, args),
+        Command::Evaluate(args) => evaluate::run(&cli.global, args),
+        Command::Recommend(args) => recommend::run(&cli.global, args),
         Command::Data {
             command: DataCommand::Download(args),
         } => download::run(&cli.global, args),

@@ -17,12 +17,24 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("train", &["recalign-t5", "recalign-tokenizer"]),
     ("decode", &["recalign-t5"]),
     (
+        "recommend",
+        &[
+            "recalign-data",
+            "recalign-decode",
+            "recalign-eval",
+            "recalign-samples",
+            "recalign-t5",
+            "recalign-tokenizer",
+        ],
+    ),
+    (
         "cli",
         &[
             "recalign-baselines",
             "recalign-data",
             "recalign-eval",
             "recalign-fetch",
+            "recalign-recommend",
             "recalign-samples",
             "recalign-t5",
             "recalign-train",

@@ -44,6 +44,61 @@ fn train_writes_a_loadable_model_and_resumes() {
         .arg(&model)
         .assert()
         .success();
+
+    // The trained model, evaluated and asked (a checkpoint finds its run's
+    // samples settings two directories up).
+    let report = out.path().join("report.json");
+    let rankings = out.path().join("rankings.jsonl");
+    recalign(cache.path())
+        .args(["evaluate", "--users", "4", "--split", "valid", "--model"])
+        .arg(model.join("checkpoints/step-0000004"))
+        .arg("--report")
+        .arg(&report)
+        .arg("--rankings-out")
+        .arg(&rankings)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("ndcg@10"))
+        .stdout(predicate::str::contains("most-popular"));
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
+    assert_eq!(json["users_evaluated"], 4);
+    assert!(json["extra"]["most_popular"]["ndcg@10"].is_number());
+    assert_eq!(std::fs::read_to_string(&rankings).unwrap().lines().count(), 4);
+    recalign(cache.path())
+        .args(["evaluate", "--task", "rating", "--users", "3", "--model"])
+        .arg(&model)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("rmse_argmax"));
+    recalign(cache.path())
+        .args(["recommend", "--user", "U00001", "-k", "3", "--model"])
+        .arg(&model)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("rank").and(predicate::str::contains("log-prob")));
+    recalign(cache.path())
+        .args(["recommend", "--history", "SHOP00001,NOPE", "--model"])
+        .arg(&model)
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("--history").and(predicate::str::contains("NOPE")));
+    let requests = out.path().join("requests.jsonl");
+    std::fs::write(&requests, "{\"user\": \"U00001\"}\n{\"history\": []}\n").unwrap();
+    recalign(cache.path())
+        .args(["recommend", "--model"])
+        .arg(&model)
+        .arg("--input")
+        .arg(&requests)
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("requests.jsonl:2").and(predicate::str::contains("empty")));
+    recalign(cache.path())
+        .args(["recommend", "--user", "U00001", "-k", "100000", "--model"])
+        .arg(&model)
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("catalogue"));
 }
 
 #[test]

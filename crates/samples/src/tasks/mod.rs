@@ -10,9 +10,9 @@
 mod bpr;
 mod mim;
 mod mlm;
-mod ranking;
-mod rating;
-mod retrieval;
+pub(crate) mod ranking;
+pub(crate) mod rating;
+pub(crate) mod retrieval;
 
 use crate::{Sample, Task, UserContext};
 

@@ -18,7 +18,7 @@ use recalign_data::{Event, ItemIdx, Split};
 
 use crate::config::{CandidateTitles, Style};
 use crate::render::{join, separator};
-use crate::templates::Slot;
+use crate::templates::{Slot, Template};
 use crate::{Sample, Task, UserContext};
 
 pub(super) fn generate<'d>(
@@ -62,6 +62,21 @@ fn sample<'d>(
     candidates: &[ItemIdx],
 ) -> Sample<'d> {
     let template = ctx.template(Task::Ranking);
+    let input = prompt(ctx, template, history, candidates);
+    let mut answer = String::new();
+    template.target.render(&mut answer, |_, out| {
+        out.push_str(ctx.texts().id(target.item))
+    });
+    ctx.sample(template, input, answer, vec![ctx.raw_id(target.item)])
+}
+
+/// The input of a ranking sample with `history` and `candidates`.
+pub(crate) fn prompt(
+    ctx: &UserContext<'_, '_>,
+    template: &Template,
+    history: &[Event],
+    candidates: &[ItemIdx],
+) -> String {
     let style = ctx.style();
     let user = ctx.p5_user();
     let texts = ctx.texts();
@@ -93,9 +108,5 @@ fn sample<'d>(
         Slot::User => out.push_str(&user),
         _ => {}
     });
-    let mut answer = String::new();
-    template
-        .target
-        .render(&mut answer, |_, out| out.push_str(texts.id(target.item)));
-    ctx.sample(template, input, answer, vec![ctx.raw_id(target.item)])
+    input
 }

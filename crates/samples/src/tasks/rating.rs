@@ -4,11 +4,11 @@
 //! the embedded shop and McAuley's originals do). History items show their
 //! rating where it is known; a target whose rating is unknown is skipped.
 
-use recalign_data::{Event, Split};
+use recalign_data::{Event, ItemIdx, Split};
 
 use crate::config::Style;
 use crate::render::{join, rating_text, separator};
-use crate::templates::Slot;
+use crate::templates::{Slot, Template};
 use crate::{Sample, Task, UserContext};
 
 pub(super) fn generate<'d>(
@@ -47,12 +47,28 @@ fn rated(out: &mut String, text: &str, e: &Event) {
 
 fn sample<'d>(ctx: &mut UserContext<'_, 'd>, history: &[Event], target: Event) -> Sample<'d> {
     let template = ctx.template(Task::Rating);
+    let input = prompt(ctx, template, history, target.item);
+    let mut answer = String::new();
+    let rating = target.rating().unwrap_or_default();
+    template.target.render(&mut answer, |_, out| {
+        out.push_str(&rating_text(rating, ctx.style()))
+    });
+    ctx.sample(template, input, answer, Vec::new())
+}
+
+/// The input of a rating sample asking about `item` after `history`.
+pub(crate) fn prompt(
+    ctx: &UserContext<'_, '_>,
+    template: &Template,
+    history: &[Event],
+    item: ItemIdx,
+) -> String {
     let style = ctx.style();
     let user = ctx.p5_user();
     let texts = ctx.texts();
     let item = match style {
-        Style::Informative => texts.full(target.item, style).to_string(),
-        Style::P5 => format!("item_{}", texts.id(target.item)),
+        Style::Informative => texts.full(item, style).to_string(),
+        Style::P5 => format!("item_{}", texts.id(item)),
     };
     let fixed = template.input.literal_len() + user.len() + item.len();
     let window = ctx.window(history, fixed, |e| texts.full(e.item, style).len() + 11);
@@ -65,10 +81,5 @@ fn sample<'d>(ctx: &mut UserContext<'_, 'd>, history: &[Event], target: Event) -
         Slot::User => out.push_str(&user),
         _ => {}
     });
-    let mut answer = String::new();
-    let rating = target.rating().unwrap_or_default();
-    template.target.render(&mut answer, |_, out| {
-        out.push_str(&rating_text(rating, style))
-    });
-    ctx.sample(template, input, answer, Vec::new())
+    input
 }

@@ -1,9 +1,9 @@
 //! Next-item retrieval: a history → the next item's identifier.
 
-use recalign_data::{Event, Split};
+use recalign_data::{Event, ItemIdx, Split};
 
 use crate::render::{join, separator};
-use crate::templates::Slot;
+use crate::templates::{Slot, Template};
 use crate::{Sample, Task, UserContext};
 
 pub(super) fn generate<'d>(
@@ -27,6 +27,16 @@ pub(super) fn generate<'d>(
 
 fn sample<'d>(ctx: &mut UserContext<'_, 'd>, history: &[Event], target: Event) -> Sample<'d> {
     let template = ctx.template(Task::Retrieval);
+    let input = prompt(ctx, template, history);
+    let mut answer = String::new();
+    template.target.render(&mut answer, |_, out| {
+        out.push_str(&item_answer(ctx, target.item))
+    });
+    ctx.sample(template, input, answer, vec![ctx.raw_id(target.item)])
+}
+
+/// The input of a retrieval sample with `history`.
+pub(crate) fn prompt(ctx: &UserContext<'_, '_>, template: &Template, history: &[Event]) -> String {
     let style = ctx.style();
     let user = ctx.p5_user();
     let texts = ctx.texts();
@@ -40,13 +50,14 @@ fn sample<'d>(ctx: &mut UserContext<'_, 'd>, history: &[Event], target: Event) -
         Slot::User => out.push_str(&user),
         _ => {}
     });
-    let mut answer = String::new();
-    template.target.render(&mut answer, |_, out| {
-        if ctx.config().retrieval.target_titles {
-            out.push_str(texts.full(target.item, style));
-        } else {
-            out.push_str(texts.id(target.item));
-        }
-    });
-    ctx.sample(template, input, answer, vec![ctx.raw_id(target.item)])
+    input
+}
+
+/// How the model names `item` as a retrieval answer.
+pub(crate) fn item_answer(ctx: &UserContext<'_, '_>, item: ItemIdx) -> String {
+    if ctx.config().retrieval.target_titles {
+        ctx.texts().full(item, ctx.style()).to_string()
+    } else {
+        ctx.texts().id(item).to_string()
+    }
 }

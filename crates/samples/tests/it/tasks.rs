@@ -319,3 +319,58 @@ fn every_sample_names_its_template_from_the_table() {
         .collect();
     assert_eq!(used.len(), 3);
 }
+
+#[test]
+fn evaluation_prompts_read_exactly_as_held_out_samples() {
+    use recalign_data::candidates::candidates_for;
+    use recalign_samples::Query;
+    for style in [Style::Informative, Style::P5] {
+        let config = SamplesConfig {
+            style,
+            ..SamplesConfig::default()
+        };
+        let g = generator(config.clone());
+        let data = shop();
+        let mut checked = 0;
+        for user in data.users().take(60) {
+            for split in [Split::Valid, Split::Test] {
+                let held = data.held_out(user, split).unwrap();
+                for sample in g.user_samples(user, split, 0) {
+                    let query_candidates;
+                    let query = match sample.task {
+                        Task::Retrieval => Query::Retrieval,
+                        Task::Ranking => {
+                            query_candidates = candidates_for(
+                                data,
+                                user,
+                                split,
+                                config.ranking.candidates,
+                                config.seed,
+                            )
+                            .unwrap();
+                            Query::Ranking {
+                                candidates: &query_candidates,
+                            }
+                        }
+                        Task::Rating => Query::Rating {
+                            item: held.target.item,
+                        },
+                        other => panic!("{other} in a held-out split"),
+                    };
+                    assert_eq!(g.prompt(Some(user), held.history, query), sample.input);
+                    let answer = match sample.task {
+                        Task::Rating => g.rating_answer(held.target.rating().unwrap()),
+                        _ => g.item_answer(held.target.item),
+                    };
+                    assert_eq!(answer, sample.target);
+                    checked += 1;
+                }
+            }
+        }
+        assert!(checked >= 300, "{checked}");
+        // A history typed by hand shows no user, even in the P5 style.
+        let history = data.sequence(data.users().next().unwrap());
+        let anonymous = g.prompt(None, history, Query::Retrieval);
+        assert!(!anonymous.contains("user_"), "{anonymous}");
+    }
+}
