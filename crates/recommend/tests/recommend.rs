@@ -81,7 +81,9 @@ fn recommends_real_items_scores_them_consistently_and_evaluates() {
         items.dedup();
         items
     };
-    let found = rec.retrieve(&histories, 10, std::slice::from_ref(&excluded)).unwrap();
+    let found = rec
+        .retrieve(&histories, 10, std::slice::from_ref(&excluded))
+        .unwrap();
     for list in &found {
         assert_eq!(list.len(), 10);
         let mut items: Vec<ItemIdx> = list.iter().map(|r| r.item).collect();

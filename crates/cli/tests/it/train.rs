@@ -64,7 +64,10 @@ fn train_writes_a_loadable_model_and_resumes() {
         serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
     assert_eq!(json["users_evaluated"], 4);
     assert!(json["extra"]["most_popular"]["ndcg@10"].is_number());
-    assert_eq!(std::fs::read_to_string(&rankings).unwrap().lines().count(), 4);
+    assert_eq!(
+        std::fs::read_to_string(&rankings).unwrap().lines().count(),
+        4
+    );
     recalign(cache.path())
         .args(["evaluate", "--task", "rating", "--users", "3", "--model"])
         .arg(&model)
@@ -92,7 +95,9 @@ fn train_writes_a_loadable_model_and_resumes() {
         .arg(&requests)
         .assert()
         .code(1)
-        .stderr(predicate::str::contains("requests.jsonl:2").and(predicate::str::contains("empty")));
+        .stderr(
+            predicate::str::contains("requests.jsonl:2").and(predicate::str::contains("empty")),
+        );
     recalign(cache.path())
         .args(["recommend", "--user", "U00001", "-k", "100000", "--model"])
         .arg(&model)
