@@ -209,20 +209,71 @@ pub fn search(
 /// T5 as a [`StepScorer`]: the encoder runs once, the decoder one token at
 /// a time with its KV cache, rows following the surviving hypotheses. Only
 /// the wanted columns of the log-probabilities leave the device.
+///
+/// [`T5Scorer::grouped`] keeps `group` decoder rows per user (padding the
+/// users with fewer live hypotheses), so the encoder memory stays one row
+/// per user and each user's beams attend to it together; only the short
+/// self-attention cache is reordered each step.
 pub struct T5Scorer<'a, B: Backend> {
     model: &'a T5<B>,
     cache: DecoderCache<B>,
     device: B::Device,
+    group: usize,
+    users: usize,
+    /// Grouped: the decoder row of each hypothesis of the previous call.
+    placed: Vec<usize>,
+    first: bool,
 }
 
 impl<'a, B: Backend> T5Scorer<'a, B> {
-    /// A scorer over the users of `encoded` (one row each).
+    /// A scorer over the users of `encoded` (one row each), one decoder
+    /// row per hypothesis.
     pub fn new(model: &'a T5<B>, encoded: &Encoded<B>) -> Self {
+        Self::grouped(model, encoded, 1)
+    }
+
+    /// A scorer holding `group` decoder rows per user: at most `group`
+    /// live hypotheses per user (the search's beams) are allowed.
+    pub fn grouped(model: &'a T5<B>, encoded: &Encoded<B>, group: usize) -> Self {
         Self {
             model,
-            cache: model.start_decoding(encoded),
+            cache: model.start_grouped_decoding(encoded, group),
             device: encoded.hidden.device(),
+            group: group.max(1),
+            users: encoded.hidden.dims()[0],
+            placed: Vec::new(),
+            first: true,
         }
+    }
+
+    /// Grouped layout: each hypothesis's decoder row, and the parent row
+    /// and token of every decoder row (idle rows repeat themselves and read
+    /// the pad token).
+    fn place(&self, parents: &[usize], tokens: &[u32]) -> (Vec<usize>, Vec<u32>, Vec<u32>) {
+        let group = self.group;
+        let rows = self.users * group;
+        let mut used = vec![0usize; self.users];
+        let mut source: Vec<u32> = (0..rows as u32).collect();
+        let mut fed = vec![self.model.config().pad_token_id; rows];
+        let mut placed = Vec::with_capacity(parents.len());
+        for (&parent, &token) in parents.iter().zip(tokens) {
+            let from = if self.first {
+                parent * group
+            } else {
+                self.placed[parent]
+            };
+            let user = from / group;
+            assert!(
+                used[user] < group,
+                "more than {group} live hypotheses for one user"
+            );
+            let at = user * group + used[user];
+            used[user] += 1;
+            source[at] = from as u32;
+            fed[at] = token;
+            placed.push(at);
+        }
+        (placed, source, fed)
     }
 }
 
@@ -235,13 +286,27 @@ fn int_tensor<B: Backend>(values: &[u32], device: &B::Device) -> Tensor<B, 1, In
 impl<B: Backend> StepScorer for T5Scorer<'_, B> {
     fn next(&mut self, parents: &[usize], tokens: &[u32], wanted: &[u32]) -> Vec<Vec<f32>> {
         let device = &self.device;
-        let rows: Vec<u32> = parents.iter().map(|&p| p as u32).collect();
-        self.cache.select(int_tensor(&rows, device));
+        let (placed, source, fed) = if self.group > 1 {
+            self.place(parents, tokens)
+        } else {
+            let rows: Vec<u32> = parents.iter().map(|&p| p as u32).collect();
+            ((0..parents.len()).collect(), rows, tokens.to_vec())
+        };
+        self.cache.select(int_tensor(&source, device));
         let logits = self
             .model
-            .decode_step(&mut self.cache, int_tensor(tokens, device));
-        let rows = logits.dims()[0];
-        let values = log_softmax(logits, 1)
+            .decode_step(&mut self.cache, int_tensor(&fed, device));
+        let log_probs = log_softmax(logits, 1);
+        let log_probs = if self.group > 1 {
+            let rows: Vec<u32> = placed.iter().map(|&r| r as u32).collect();
+            log_probs.select(0, int_tensor(&rows, device))
+        } else {
+            log_probs
+        };
+        self.placed = placed;
+        self.first = false;
+        let rows = log_probs.dims()[0];
+        let values = log_probs
             .select(1, int_tensor(wanted, device))
             .into_data()
             .convert::<f32>()

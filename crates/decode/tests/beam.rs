@@ -222,6 +222,19 @@ fn t5_search_returns_items_scored_by_their_log_probability() {
             );
         }
     }
+    // Grouped rows (a user's beams attending to one encoder row together)
+    // find the same items with the same scores.
+    let mut grouped = T5Scorer::grouped(&model, &encoded, 8);
+    let same = search(&mut grouped, &trie, users, &SearchConfig::new(8, 5, 0), &[]);
+    for (a, b) in results.iter().flatten().zip(same.iter().flatten()) {
+        assert_eq!(a.item, b.item);
+        assert!(
+            (a.score - b.score).abs() < 1e-4,
+            "{} vs {}",
+            a.score,
+            b.score
+        );
+    }
     // The batched, padded scorer agrees with the incremental search.
     let prompts = [vec![5, 6, 7, 1], vec![8, 9, 1], vec![4, 4, 4, 1]];
     let encoded = encode_prompts(&model, &prompts, &device);

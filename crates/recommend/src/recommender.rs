@@ -263,14 +263,12 @@ impl<'g, 'd, B: Backend> Recommender<'g, 'd, B> {
         let requests: Vec<_> = histories.iter().map(|&h| (h, Query::Retrieval)).collect();
         let prompts = self.prompts(&requests)?;
         let encoded = encode_prompts(&self.model, &prompts, &self.device);
-        let mut scorer = T5Scorer::new(&self.model, &encoded);
+        // One decoder row per beam of every user, the encoder memory shared.
+        let beams = self.settings.beams.max(k);
+        let mut scorer = T5Scorer::grouped(&self.model, &encoded, beams);
         let config = SearchConfig {
             scoring: self.settings.scoring,
-            ..SearchConfig::new(
-                self.settings.beams,
-                k,
-                self.model.config().decoder_start_token_id,
-            )
+            ..SearchConfig::new(beams, k, self.model.config().decoder_start_token_id)
         };
         let excluded: Vec<Vec<usize>> = excluded
             .iter()

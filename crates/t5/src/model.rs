@@ -399,17 +399,42 @@ impl<B: Backend> Block<B> {
         x + self.dropout.forward(out)
     }
 
-    fn cross(&self, x: Tensor<B, 3>, memory: &CrossMemory<B>, bias: &Tensor<B, 4>) -> Tensor<B, 3> {
+    /// Cross-attention. With `group` > 1, `x` holds one position for each
+    /// of `group` consecutive rows per memory row (a user's beams), and
+    /// each group attends to its memory row as one batch of queries.
+    fn cross(
+        &self,
+        x: Tensor<B, 3>,
+        memory: &CrossMemory<B>,
+        bias: &Tensor<B, 4>,
+        group: usize,
+    ) -> Tensor<B, 3> {
         let (Some(attention), Some(norm)) = (&self.cross_attention, &self.cross_norm) else {
             return x;
         };
         let query = attention.query(norm.forward(x.clone()));
-        let out = attention.attend(
-            query,
-            memory.keys.clone(),
-            memory.values.clone(),
-            Some(bias.clone()),
-        );
+        let out = if group > 1 {
+            let [rows, heads, _, d_kv] = query.dims();
+            let [_, _, d_model] = x.dims();
+            let query = query
+                .reshape([rows / group, group, heads, d_kv])
+                .swap_dims(1, 2);
+            attention
+                .attend(
+                    query,
+                    memory.keys.clone(),
+                    memory.values.clone(),
+                    Some(bias.clone()),
+                )
+                .reshape([rows, 1, d_model])
+        } else {
+            attention.attend(
+                query,
+                memory.keys.clone(),
+                memory.values.clone(),
+                Some(bias.clone()),
+            )
+        };
         x + self.dropout.forward(out)
     }
 }
@@ -514,6 +539,8 @@ pub struct DecoderCache<B: Backend> {
     cross: Vec<CrossMemory<B>>,
     padding: Tensor<B, 4>,
     len: usize,
+    /// Decoder rows per encoder row (see [`T5::start_grouped_decoding`]).
+    group: usize,
 }
 
 impl<B: Backend> DecoderCache<B> {
@@ -528,10 +555,16 @@ impl<B: Backend> DecoderCache<B> {
     }
 
     /// Keeps (and repeats) batch rows, e.g. to follow the surviving beams.
+    /// A grouped cache (see [`T5::start_grouped_decoding`]) reorders only
+    /// the decoder's own keys and values: its rows must stay `group` per
+    /// encoder row, in order.
     pub fn select(&mut self, rows: Tensor<B, 1, Int>) {
         for entry in self.past.iter_mut().flatten() {
             entry.0 = entry.0.clone().select(0, rows.clone());
             entry.1 = entry.1.clone().select(0, rows.clone());
+        }
+        if self.group > 1 {
+            return;
         }
         self.padding = self.padding.clone().select(0, rows.clone());
         for memory in &mut self.cross {
@@ -694,7 +727,7 @@ impl<B: Backend> T5<B> {
             let (keys, values) = attention.keys_values(normed.clone());
             let out = attention.attend(attention.query(normed), keys, values, Some(bias.clone()));
             x = x + block.dropout.forward(out);
-            x = block.cross(x, memory, &cross_bias);
+            x = block.cross(x, memory, &cross_bias, 1);
             x = block.feed_forward(x);
         }
         self.head(self.decoder.finish(x))
@@ -741,11 +774,20 @@ impl<B: Backend> T5<B> {
 
     /// An empty KV cache for incremental decoding of `encoded`.
     pub fn start_decoding(&self, encoded: &Encoded<B>) -> DecoderCache<B> {
+        self.start_grouped_decoding(encoded, 1)
+    }
+
+    /// An empty KV cache for decoding `group` rows per row of `encoded`
+    /// (a user's beams): every [`T5::decode_step`] then takes
+    /// `group × batch` tokens, each group's rows consecutive, and the
+    /// encoder memory is never copied per row.
+    pub fn start_grouped_decoding(&self, encoded: &Encoded<B>, group: usize) -> DecoderCache<B> {
         DecoderCache {
             past: vec![None; self.decoder.block.len()],
             cross: self.cross_memory(encoded),
             padding: encoded.padding_bias(),
             len: 0,
+            group: group.max(1),
         }
     }
 
@@ -758,7 +800,7 @@ impl<B: Backend> T5<B> {
     ) -> Tensor<B, 2> {
         let offset = cache.len;
         let bias = self.decoder.position_bias(1, offset + 1, offset);
-        let cross_bias = self.cross_bias(cache.padding.clone(), 1);
+        let cross_bias = self.cross_bias(cache.padding.clone(), cache.group);
         let mut x = self.embed(tokens.unsqueeze_dim(1));
         for ((block, memory), past) in self
             .decoder
@@ -785,7 +827,7 @@ impl<B: Backend> T5<B> {
             );
             *past = Some((keys, values));
             x = x + block.dropout.forward(out);
-            x = block.cross(x, memory, &cross_bias);
+            x = block.cross(x, memory, &cross_bias, cache.group);
             x = block.feed_forward(x);
         }
         cache.len += 1;
