@@ -16,9 +16,10 @@
 //! slot and the K returned items are K allowed ones.
 
 use burn::tensor::activation::log_softmax;
-use burn::tensor::{Int, Tensor, TensorData, backend::Backend};
+use burn::tensor::backend::Backend;
 use recalign_t5::{DecoderCache, Encoded, T5};
 
+use crate::int_tensor;
 use crate::trie::{BlockedNodes, ItemTrie, NodeId};
 
 /// A finished item with its score.
@@ -275,12 +276,6 @@ impl<'a, B: Backend> T5Scorer<'a, B> {
         }
         (placed, source, fed)
     }
-}
-
-fn int_tensor<B: Backend>(values: &[u32], device: &B::Device) -> Tensor<B, 1, Int> {
-    let values: Vec<i64> = values.iter().map(|&v| i64::from(v)).collect();
-    let len = values.len();
-    Tensor::from_data(TensorData::new(values, [len]), device)
 }
 
 impl<B: Backend> StepScorer for T5Scorer<'_, B> {

@@ -20,3 +20,12 @@ pub mod trie;
 pub use beam::{Hypothesis, Scoring, SearchConfig, StepScorer, T5Scorer, search};
 pub use score::{answer_log_probs, encode_prompts};
 pub use trie::{BlockedNodes, ItemTrie, TrieError};
+
+use burn::tensor::{Int, Tensor, TensorData, backend::Backend};
+
+/// A 1-D int tensor of `values` (token ids, row indices) on `device`.
+pub(crate) fn int_tensor<B: Backend>(values: &[u32], device: &B::Device) -> Tensor<B, 1, Int> {
+    let values: Vec<i64> = values.iter().map(|&v| i64::from(v)).collect();
+    let len = values.len();
+    Tensor::from_data(TensorData::new(values, [len]), device)
+}

@@ -8,6 +8,8 @@
 use burn::tensor::{Int, Tensor, TensorData, backend::Backend};
 use recalign_t5::{Encoded, IGNORE_INDEX, T5, shift_right, token_log_probs};
 
+use crate::int_tensor;
+
 /// `[rows, len]` int tensor from row-major values.
 fn matrix<B: Backend>(values: Vec<i64>, rows: usize, device: &B::Device) -> Tensor<B, 2, Int> {
     let len = values.len() / rows.max(1);
@@ -63,9 +65,8 @@ pub fn answer_log_probs<B: Backend>(
         labels.extend(row);
     }
     let n = answers.len();
-    let index: Vec<i64> = rows.iter().map(|&r| r as i64).collect();
-    let index = Tensor::<B, 1, Int>::from_data(TensorData::new(index, [n]), &device);
-    let repeated = encoded.select(index);
+    let index: Vec<u32> = rows.iter().map(|&r| r as u32).collect();
+    let repeated = encoded.select(int_tensor(&index, &device));
     let logits = model.decode(&repeated, matrix(inputs, n, &device));
     token_log_probs(logits, matrix(labels, n, &device))
         .sum_dim(1)

@@ -305,14 +305,7 @@ impl Generator<'_> {
     /// template, the same history window and input budget. `user` is shown
     /// only in the P5 style; `None` (a history typed by hand) shows no user.
     pub fn prompt(&self, user: Option<UserIdx>, history: &[Event], query: Query<'_>) -> String {
-        let ctx = UserContext {
-            generator: self,
-            user: user.unwrap_or(UserIdx(0)),
-            anonymous: user.is_none(),
-            user_id: user.map_or("", |u| self.dataset.user_id(u)),
-            split: Split::Test,
-            rng: recalign_data::ids::seeded_rng(self.config.seed, "samples/prompt"),
-        };
+        let ctx = self.held_out_context(user);
         let task = match query {
             Query::Retrieval => Task::Retrieval,
             Query::Ranking { .. } => Task::Ranking,
@@ -328,17 +321,23 @@ impl Generator<'_> {
         }
     }
 
+    /// The context of a held-out sample of `user` (or of no known user),
+    /// for prompts and answers outside sample generation.
+    fn held_out_context(&self, user: Option<UserIdx>) -> UserContext<'_, '_> {
+        UserContext {
+            generator: self,
+            user: user.unwrap_or(UserIdx(0)),
+            anonymous: user.is_none(),
+            user_id: user.map_or("", |u| self.dataset.user_id(u)),
+            split: Split::Test,
+            rng: recalign_data::ids::seeded_rng(self.config.seed, "samples/prompt"),
+        }
+    }
+
     /// How the model names `item` in a retrieval or ranking answer.
     pub fn item_answer(&self, item: ItemIdx) -> String {
         let template = self.templates[Task::Retrieval as usize][0];
-        let ctx = UserContext {
-            generator: self,
-            user: UserIdx(0),
-            anonymous: true,
-            user_id: "",
-            split: Split::Test,
-            rng: recalign_data::ids::seeded_rng(self.config.seed, "samples/answer"),
-        };
+        let ctx = self.held_out_context(None);
         let mut answer = String::new();
         template.target.render(&mut answer, |_, out| {
             out.push_str(&tasks::retrieval::item_answer(&ctx, item))
