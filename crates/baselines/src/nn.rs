@@ -364,6 +364,14 @@ pub(crate) fn padding_mask<B: Backend>(
         .reshape([batch, 1, 1, len])
 }
 
+/// Scores `[rows, items]`: each output row's dot product with every item
+/// embedding, the padding row (token 0) of `embeddings` left out, so column
+/// `i` is `ItemIdx(i)`.
+pub(crate) fn score_items<B: Backend>(out: Tensor<B, 2>, embeddings: Tensor<B, 2>) -> Tensor<B, 2> {
+    let rows = embeddings.dims()[0];
+    out.matmul(embeddings.narrow(0, 1, rows - 1).transpose())
+}
+
 /// Mean softmax cross-entropy of `logits` `[rows, classes]` against class
 /// indices `targets`.
 pub(crate) fn cross_entropy<B: Backend>(logits: Tensor<B, 2>, targets: &[i64]) -> Tensor<B, 1> {

@@ -12,7 +12,7 @@ use burn::tensor::{Tensor, backend::Backend};
 use crate::batch::{NextItemBatch, Padded, Query, TrainData, history_tokens, ints};
 use crate::config::Gru4RecConfig;
 use crate::models::Recommender;
-use crate::nn::{Init, Linear, Noise, cross_entropy};
+use crate::nn::{Init, Linear, Noise, cross_entropy, score_items};
 
 /// A single-layer GRU (PyTorch's gate order r, z, n).
 #[derive(Module, Debug)]
@@ -101,12 +101,6 @@ impl<B: Backend> Gru4Rec<B> {
         let [batch, len, width] = states.dims();
         states.reshape([batch * len, width])
     }
-
-    /// Item embeddings without the padding row, `[items, embedding]`.
-    fn catalogue(&self) -> Tensor<B, 2> {
-        let rows = self.items.dims()[0];
-        self.items.val().narrow(0, 1, rows - 1)
-    }
 }
 
 impl<B: Backend> Recommender<B> for Gru4Rec<B> {
@@ -129,7 +123,7 @@ impl<B: Backend> Recommender<B> for Gru4Rec<B> {
         let out = self
             .encode(&batch.inputs, noise, device)
             .select(0, ints(&batch.positions, device));
-        cross_entropy(out.matmul(self.catalogue().transpose()), &batch.targets)
+        cross_entropy(score_items(out, self.items.val()), &batch.targets)
     }
 
     fn scores(&self, queries: &[Query<'_>], device: &B::Device) -> Tensor<B, 2> {
@@ -137,6 +131,6 @@ impl<B: Backend> Recommender<B> for Gru4Rec<B> {
         let out = self
             .encode(&inputs, &mut Noise::off(), device)
             .select(0, ints(&inputs.last_positions(), device));
-        out.matmul(self.catalogue().transpose())
+        score_items(out, self.items.val())
     }
 }

@@ -16,7 +16,7 @@ use crate::config::{SasRecConfig, SasRecLoss};
 use crate::models::Recommender;
 use crate::nn::{
     Init, LayerNorm, Noise, Transformer, TransformerShape, causal_mask, cross_entropy,
-    sample_negative,
+    sample_negative, score_items,
 };
 
 /// SASRec.
@@ -72,12 +72,6 @@ impl<B: Backend> SasRec<B> {
         let width = out.dims()[2];
         out.reshape([batch * len, width])
     }
-
-    /// Item embeddings without the padding row, `[items, hidden]`.
-    fn catalogue(&self) -> Tensor<B, 2> {
-        let rows = self.items.dims()[0];
-        self.items.val().narrow(0, 1, rows - 1)
-    }
 }
 
 impl<B: Backend> Recommender<B> for SasRec<B> {
@@ -101,9 +95,7 @@ impl<B: Backend> Recommender<B> for SasRec<B> {
             .encode(&batch.inputs, noise, device)
             .select(0, ints(&batch.positions, device));
         match self.loss {
-            SasRecLoss::Ce => {
-                cross_entropy(out.matmul(self.catalogue().transpose()), &batch.targets)
-            }
+            SasRecLoss::Ce => cross_entropy(score_items(out, self.items.val()), &batch.targets),
             SasRecLoss::Bce => {
                 let rng = noise.rng().expect("training draws negatives");
                 let len = batch.inputs.len;
@@ -134,6 +126,6 @@ impl<B: Backend> Recommender<B> for SasRec<B> {
         let out = self
             .encode(&inputs, &mut Noise::off(), device)
             .select(0, ints(&inputs.last_positions(), device));
-        out.matmul(self.catalogue().transpose())
+        score_items(out, self.items.val())
     }
 }
