@@ -4,9 +4,21 @@
 
 Never run in CI (it needs torch + recbole, ~3 GB of wheels). Usage:
 
-    recalign data prepare beauty --export /tmp/beauty-split      # train/valid/test.tsv
-    python -m venv .venv-recbole && .venv-recbole/bin/pip install recbole==1.2.1 torch
-    .venv-recbole/bin/python scripts/bench/recbole_sasrec.py /tmp/beauty-split [--loss CE|BPR] [--out FILE]
+    recalign prepare -d beauty --export /tmp/beauty-split        # train/valid/test.tsv
+    python3.11 -m venv .venv-recbole
+    .venv-recbole/bin/pip install torch==2.15.0 recbole==1.2.1 \
+        "numpy<2" "pandas<3" "setuptools<81"
+    .venv-recbole/bin/python scripts/bench/recbole_sasrec.py /tmp/beauty-split \
+        [--loss CE|BPR] [--epochs N] [--out FILE]
+
+RecBole 1.2.1 predates numpy 2 (it aliases `np.float_`), pandas 3 (its
+chained in-place `fillna` is a no-op under copy-on-write) and setuptools 81
+(its pinned ray<=2.6.3 imports `pkg_resources`), hence the pins; torch>=2.6
+is handled below. RecBole writes its `log/`, `log_tensorboard/` and `saved/`
+folders into the current directory, so the script runs it from a temporary
+folder. The result JSON holds the wall time of each training epoch
+(`train_epoch_seconds`, without validation) beside the total, so
+`--epochs 1` or `2` is enough to time an epoch.
 
 The split is converted to RecBole atomic files with a per-user sequential
 "timestamp" (0, 1, 2, ...), so RecBole's chronological leave-one-out (`LS`,
@@ -51,9 +63,47 @@ def write_atomic(sequences, out_dir, dataset):
     return path
 
 
+def patch_recbole():
+    """Make RecBole 1.2.1 run under torch>=2.6 and time its epochs.
+
+    torch>=2.6 defaults `torch.load(weights_only=True)`, which cannot unpickle
+    the checkpoint RecBole itself saved (it holds its config), so the best
+    model could not be reloaded for the test: default it back to False. The
+    epoch timers wrap `Trainer._train_epoch` / `_valid_epoch` (SASRec's
+    trainer) and return the per-epoch wall times collected.
+    """
+    import torch
+    from recbole.trainer import Trainer
+
+    torch_load = torch.load
+
+    def load(*args, **kwargs):
+        kwargs.setdefault("weights_only", False)  # our own checkpoint: trusted
+        return torch_load(*args, **kwargs)
+
+    torch.load = load
+
+    times = {"train": [], "valid": []}
+
+    def timed(method, key):
+        def wrapper(self, *args, **kwargs):
+            started = time.perf_counter()
+            out = method(self, *args, **kwargs)
+            if torch.cuda.is_available():
+                torch.cuda.synchronize()
+            times[key].append(time.perf_counter() - started)
+            return out
+
+        return wrapper
+
+    Trainer._train_epoch = timed(Trainer._train_epoch, "train")
+    Trainer._valid_epoch = timed(Trainer._valid_epoch, "valid")
+    return times
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("split", help="folder from `recalign data prepare --export`")
+    parser.add_argument("split", help="folder from `recalign prepare --export`")
     parser.add_argument("--loss", default="CE", choices=["CE", "BPR"])
     parser.add_argument("--epochs", type=int, default=300)
     parser.add_argument("--seed", type=int, default=42)
@@ -65,8 +115,11 @@ def main():
     except ImportError:
         sys.exit("recbole is not installed (pip install recbole torch); see the docstring")
 
+    times = patch_recbole()
     sequences = read_split(args.split)
+    out = os.path.abspath(args.out) if args.out else None
     work = tempfile.mkdtemp(prefix="recbole-")
+    os.chdir(work)  # RecBole's log/, log_tensorboard/ and saved/ land here
     dataset = "recalign"
     write_atomic(sequences, work, dataset)
     config = {
@@ -97,19 +150,23 @@ def main():
         "reproducibility": True,
         "show_progress": False,
     }
+    sys.argv = sys.argv[:1]  # RecBole would read `--key=value` arguments as its config
     started = time.time()
     result = run_recbole(model="SASRec", dataset=dataset, config_dict=config)
     result = {
         "model": f"recbole-sasrec-{args.loss.lower()}",
         "users": len(sequences),
         "wall_seconds": time.time() - started,
+        "epochs_run": len(times["train"]),
+        "train_epoch_seconds": [round(t, 3) for t in times["train"]],
+        "valid_epoch_seconds": [round(t, 3) for t in times["valid"]],
         "best_valid": {k: float(v) for k, v in result["best_valid_result"].items()},
         "test": {k: float(v) for k, v in result["test_result"].items()},
     }
     text = json.dumps(result, indent=2)
     print(text)
-    if args.out:
-        with open(args.out, "w") as f:
+    if out:
+        with open(out, "w") as f:
             f.write(text + "\n")
 
 

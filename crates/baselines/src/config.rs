@@ -496,6 +496,19 @@ mod tests {
     }
 
     #[test]
+    fn committed_hyper_parameter_files_load() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("hparams");
+        let mut files = 0;
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            let config = BaselineConfig::from_file(&path).unwrap();
+            assert_ne!(config, BaselineConfig::default(), "{}", path.display());
+            files += 1;
+        }
+        assert!(files >= 1);
+    }
+
+    #[test]
     fn model_names_parse() {
         for model in Model::ALL {
             assert_eq!(model.name().parse::<Model>().unwrap(), model);
