@@ -4,7 +4,7 @@
 
 use predicates::prelude::*;
 
-use crate::util::recalign;
+use crate::util::{read_json, recalign};
 
 const TINY_SASREC: &str = "\
 [train]
@@ -42,8 +42,7 @@ fn baseline_trains_and_writes_the_evaluate_formats() {
         .stdout(predicate::str::contains("sasrec"))
         .stdout(predicate::str::contains("ndcg@10"));
 
-    let report: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
+    let report = read_json(&report);
     assert_eq!(report["model"]["name"], "sasrec");
     assert_eq!(report["split"], "test");
     assert_eq!(report["dataset"]["name"], "synthetic");

@@ -3,7 +3,7 @@
 
 use predicates::prelude::*;
 
-use crate::util::recalign;
+use crate::util::{read_json, recalign};
 
 #[test]
 fn train_writes_a_loadable_model_and_resumes() {
@@ -60,8 +60,7 @@ fn train_writes_a_loadable_model_and_resumes() {
         .success()
         .stdout(predicate::str::contains("ndcg@10"))
         .stdout(predicate::str::contains("most-popular"));
-    let json: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
+    let json = read_json(&report);
     assert_eq!(json["users_evaluated"], 4);
     assert!(json["extra"]["most_popular"]["ndcg@10"].is_number());
     assert_eq!(

@@ -13,4 +13,10 @@ pub fn recalign(cache: &Path) -> Command {
     cmd
 }
 
+/// A JSON file written by a command (report, summary), parsed.
+pub fn read_json(path: &Path) -> serde_json::Value {
+    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
 pub use recalign_testkit::{shared_data, write_fixture};
