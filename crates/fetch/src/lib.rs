@@ -25,6 +25,7 @@ use std::fs::File;
 use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
 
+use recalign_runtime::{AtomicFile, IoError, write_atomically};
 use sha2::{Digest, Sha256};
 
 /// What can go wrong while fetching.
@@ -40,14 +41,8 @@ pub enum FetchError {
         message: String,
     },
     /// Reading the source or writing the destination failed.
-    #[error("{}: {source}", path.display())]
-    Io {
-        /// The file.
-        path: PathBuf,
-        /// The underlying error.
-        #[source]
-        source: io::Error,
-    },
+    #[error(transparent)]
+    Io(#[from] IoError),
     /// The content's digest is not the expected one; nothing was written.
     #[error(
         "{url}: SHA-256 mismatch: expected {expected}, got {actual}; {} was left unchanged",
@@ -108,7 +103,7 @@ impl Checksums {
                 }
             }
             Err(e) if e.kind() == io::ErrorKind::NotFound => {}
-            Err(e) => return Err(io_err(path)(e)),
+            Err(e) => return Err(IoError::new(path, e).into()),
         }
         Ok(Checksums {
             path: path.to_path_buf(),
@@ -133,25 +128,7 @@ impl Checksums {
             .iter()
             .map(|(name, digest)| format!("{digest}  {name}\n"))
             .collect();
-        let dir = self
-            .path
-            .parent()
-            .filter(|d| !d.as_os_str().is_empty())
-            .unwrap_or(Path::new("."));
-        let mut tmp = temp_file_in(dir, ".recalign-sums").map_err(io_err(dir))?;
-        tmp.write_all(text.as_bytes()).map_err(io_err(&self.path))?;
-        tmp.persist(&self.path).map_err(|e| FetchError::Io {
-            path: self.path.clone(),
-            source: e.error,
-        })?;
-        Ok(())
-    }
-}
-
-fn io_err(path: &Path) -> impl FnOnce(io::Error) -> FetchError + '_ {
-    move |source| FetchError::Io {
-        path: path.to_path_buf(),
-        source,
+        Ok(write_atomically(&self.path, text.as_bytes())?)
     }
 }
 
@@ -167,30 +144,17 @@ pub fn parse_digest(digest: &str) -> Result<String, FetchError> {
 
 /// The SHA-256 of a file, as lower-case hex.
 pub fn sha256_file(path: &Path) -> Result<String, FetchError> {
-    let mut file = File::open(path).map_err(io_err(path))?;
+    let mut file = File::open(path).map_err(IoError::at(path))?;
     let mut hasher = Sha256::new();
     let mut buf = vec![0u8; 1 << 16];
     loop {
-        let n = file.read(&mut buf).map_err(io_err(path))?;
+        let n = file.read(&mut buf).map_err(IoError::at(path))?;
         if n == 0 {
             break;
         }
         hasher.update(&buf[..n]);
     }
     Ok(hex(&hasher.finalize()))
-}
-
-/// A temporary file in `dir` with the permissions of an ordinary new file
-/// (`tempfile` alone makes it private to its owner).
-fn temp_file_in(dir: &Path, prefix: &str) -> io::Result<tempfile::NamedTempFile> {
-    let mut builder = tempfile::Builder::new();
-    builder.prefix(prefix);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        builder.permissions(std::fs::Permissions::from_mode(0o666));
-    }
-    builder.tempfile_in(dir)
 }
 
 fn hex(bytes: &[u8]) -> String {
@@ -212,8 +176,8 @@ pub fn fetch(
         .parent()
         .filter(|d| !d.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir).map_err(io_err(dir))?;
-    let mut tmp = temp_file_in(dir, ".recalign-download").map_err(io_err(dir))?;
+    std::fs::create_dir_all(dir).map_err(IoError::at(dir))?;
+    let mut tmp = AtomicFile::create(dest)?;
     let mut hasher = Sha256::new();
     let mut buf = vec![0u8; 1 << 16];
     let mut done = 0u64;
@@ -226,7 +190,8 @@ pub fn fetch(
             break;
         }
         hasher.update(&buf[..n]);
-        tmp.write_all(&buf[..n]).map_err(io_err(tmp.path()))?;
+        tmp.write_all(&buf[..n])
+            .map_err(IoError::at(tmp.temp_path()))?;
         done += n as u64;
         progress(done, total);
     }
@@ -241,11 +206,7 @@ pub fn fetch(
             actual,
         });
     }
-    tmp.as_file().sync_all().map_err(io_err(tmp.path()))?;
-    tmp.persist(dest).map_err(|e| FetchError::Io {
-        path: dest.to_path_buf(),
-        source: e.error,
-    })?;
+    tmp.commit()?;
     Ok(actual)
 }
 
@@ -264,7 +225,7 @@ fn open(url: &str) -> Result<(Box<dyn Read>, Option<u64>), FetchError> {
         return Ok((Box::new(reader), total));
     }
     let path = Path::new(url.strip_prefix("file://").unwrap_or(url));
-    let file = File::open(path).map_err(io_err(path))?;
+    let file = File::open(path).map_err(IoError::at(path))?;
     let total = file.metadata().ok().map(|m| m.len());
     Ok((Box::new(file), total))
 }

@@ -73,13 +73,8 @@ pub enum Error {
     #[error("tokenizer: {0}")]
     Codec(String),
     /// Writing `tokenizer.json` failed.
-    #[error("{path}: {source}")]
-    Save {
-        /// The file.
-        path: String,
-        /// The cause.
-        source: std::io::Error,
-    },
+    #[error(transparent)]
+    Save(#[from] recalign_runtime::IoError),
 }
 
 /// Settings of a tokenizer trained from scratch.
@@ -239,32 +234,23 @@ impl T5Tokenizer {
 
     /// Writes `tokenizer.json` atomically.
     pub fn save(&self, path: &Path) -> Result<()> {
-        let save = |source| Error::Save {
-            path: path.display().to_string(),
-            source,
-        };
         let text = self
             .inner
             .to_string(true)
             .map_err(|e| Error::Codec(e.to_string()))?;
-        let dir = match path.parent() {
-            Some(dir) if !dir.as_os_str().is_empty() => dir,
-            _ => Path::new("."),
-        };
-        let mut file = tempfile::NamedTempFile::new_in(dir).map_err(save)?;
-        std::io::Write::write_all(&mut file, text.as_bytes()).map_err(save)?;
-        file.as_file().sync_all().map_err(save)?;
-        file.persist(path).map_err(|e| save(e.error))?;
-        Ok(())
+        Ok(recalign_runtime::write_atomically(path, text.as_bytes())?)
+    }
+
+    /// `text` encoded, with `</s>` appended.
+    fn encoding(&self, text: &str) -> Result<tokenizers::Encoding> {
+        self.inner
+            .encode(text, true)
+            .map_err(|e| Error::Codec(e.to_string()))
     }
 
     /// Token ids of `text`, ending in `</s>`.
     pub fn encode(&self, text: &str) -> Result<Vec<u32>> {
-        let encoding = self
-            .inner
-            .encode(text, true)
-            .map_err(|e| Error::Codec(e.to_string()))?;
-        Ok(encoding.get_ids().to_vec())
+        Ok(self.encoding(text)?.get_ids().to_vec())
     }
 
     /// Token ids of many texts, in parallel.
@@ -285,11 +271,7 @@ impl T5Tokenizer {
 
     /// The pieces of `text` as strings (for inspection and docs).
     pub fn pieces(&self, text: &str) -> Result<Vec<String>> {
-        let encoding = self
-            .inner
-            .encode(text, true)
-            .map_err(|e| Error::Codec(e.to_string()))?;
-        Ok(encoding.get_tokens().to_vec())
+        Ok(self.encoding(text)?.get_tokens().to_vec())
     }
 
     /// Number of token ids, added tokens included.
