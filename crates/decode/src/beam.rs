@@ -14,6 +14,10 @@
 //! excludes it) are cut out of that user's trie: the search never enters a
 //! subtree whose items are all excluded, so excluded items take no beam
 //! slot and the K returned items are K allowed ones.
+//!
+//! A scorer may refuse a step it cannot take (a grouped [`T5Scorer`] asked
+//! for more hypotheses per user than it has rows): [`search`] returns that
+//! as a [`SearchError`].
 
 use burn::tensor::activation::log_softmax;
 use burn::tensor::backend::Backend;
@@ -68,14 +72,38 @@ impl SearchConfig {
     }
 }
 
+/// Why a search could not go on.
+#[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum SearchError {
+    /// A user has more live hypotheses than the scorer holds decoder rows
+    /// for (a [`T5Scorer::grouped`] smaller than the search's beams).
+    #[error(
+        "user {user} has more than {group} live hypotheses, the rows the scorer holds per user; \
+         group the scorer by at least the search's beams"
+    )]
+    TooManyHypotheses {
+        /// The user (the scorer's row of the encoder output).
+        user: usize,
+        /// The rows the scorer holds per user.
+        group: usize,
+    },
+}
+
 /// The model side of the search.
 pub trait StepScorer {
     /// Rearranges the rows to `parents` (indices into the previous call's
     /// rows; on the first call, into the users), appends `tokens` (one per
     /// row) and returns, for each row, the next-token log-probabilities of
     /// the `wanted` tokens (sorted, distinct), in that order. The
-    /// probabilities are normalised over the whole vocabulary.
-    fn next(&mut self, parents: &[usize], tokens: &[u32], wanted: &[u32]) -> Vec<Vec<f32>>;
+    /// probabilities are normalised over the whole vocabulary. A scorer
+    /// that cannot take the step says why.
+    fn next(
+        &mut self,
+        parents: &[usize],
+        tokens: &[u32],
+        wanted: &[u32],
+    ) -> Result<Vec<Vec<f32>>, SearchError>;
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -99,14 +127,14 @@ struct Extension {
 /// catalogue, less the user's exclusions, is smaller).
 ///
 /// `excluded[u]` lists items never returned to user `u`; users past the
-/// end of `excluded` have none.
+/// end of `excluded` have none. Fails where the scorer refuses a step.
 pub fn search(
     scorer: &mut dyn StepScorer,
     trie: &ItemTrie,
     users: usize,
     config: &SearchConfig,
     excluded: &[Vec<usize>],
-) -> Vec<Vec<Hypothesis>> {
+) -> Result<Vec<Vec<Hypothesis>>, SearchError> {
     let k = config.k;
     // Fewer live hypotheses than K could finish fewer than K items.
     let beams = config.beams.max(k).max(1);
@@ -135,7 +163,7 @@ pub fn search(
         if wanted.is_empty() {
             break;
         }
-        let log_probs = scorer.next(&parents, &tokens, &wanted);
+        let log_probs = scorer.next(&parents, &tokens, &wanted)?;
         let mut options: Vec<Vec<Extension>> = vec![Vec::new(); users];
         for (row, hypothesis) in alive.iter().enumerate() {
             let blocked = blocked.get(hypothesis.user).unwrap_or(&none);
@@ -204,7 +232,7 @@ pub fn search(
         parents = next_parents;
         tokens = next_tokens;
     }
-    finished
+    Ok(finished)
 }
 
 /// T5 as a [`StepScorer`]: the encoder runs once, the decoder one token at
@@ -234,7 +262,8 @@ impl<'a, B: Backend> T5Scorer<'a, B> {
     }
 
     /// A scorer holding `group` decoder rows per user: at most `group`
-    /// live hypotheses per user (the search's beams) are allowed.
+    /// live hypotheses per user (the search's beams) are allowed, and a
+    /// step with more fails with [`SearchError::TooManyHypotheses`].
     pub fn grouped(model: &'a T5<B>, encoded: &Encoded<B>, group: usize) -> Self {
         Self {
             model,
@@ -250,7 +279,7 @@ impl<'a, B: Backend> T5Scorer<'a, B> {
     /// Grouped layout: each hypothesis's decoder row, and the parent row
     /// and token of every decoder row (idle rows repeat themselves and read
     /// the pad token).
-    fn place(&self, parents: &[usize], tokens: &[u32]) -> (Vec<usize>, Vec<u32>, Vec<u32>) {
+    fn place(&self, parents: &[usize], tokens: &[u32]) -> Result<Placement, SearchError> {
         let group = self.group;
         let rows = self.users * group;
         let mut used = vec![0usize; self.users];
@@ -264,25 +293,33 @@ impl<'a, B: Backend> T5Scorer<'a, B> {
                 self.placed[parent]
             };
             let user = from / group;
-            assert!(
-                used[user] < group,
-                "more than {group} live hypotheses for one user"
-            );
+            if used[user] == group {
+                return Err(SearchError::TooManyHypotheses { user, group });
+            }
             let at = user * group + used[user];
             used[user] += 1;
             source[at] = from as u32;
             fed[at] = token;
             placed.push(at);
         }
-        (placed, source, fed)
+        Ok((placed, source, fed))
     }
 }
 
+/// Where a step's hypotheses go: each one's decoder row, and every decoder
+/// row's source row and fed token.
+type Placement = (Vec<usize>, Vec<u32>, Vec<u32>);
+
 impl<B: Backend> StepScorer for T5Scorer<'_, B> {
-    fn next(&mut self, parents: &[usize], tokens: &[u32], wanted: &[u32]) -> Vec<Vec<f32>> {
+    fn next(
+        &mut self,
+        parents: &[usize],
+        tokens: &[u32],
+        wanted: &[u32],
+    ) -> Result<Vec<Vec<f32>>, SearchError> {
         let device = &self.device;
         let (placed, source, fed) = if self.group > 1 {
-            self.place(parents, tokens)
+            self.place(parents, tokens)?
         } else {
             let rows: Vec<u32> = parents.iter().map(|&p| p as u32).collect();
             ((0..parents.len()).collect(), rows, tokens.to_vec())
@@ -307,10 +344,10 @@ impl<B: Backend> StepScorer for T5Scorer<'_, B> {
             .convert::<f32>()
             .to_vec::<f32>()
             .expect("f32 log-probabilities");
-        values
+        Ok(values
             .chunks(wanted.len().max(1))
             .take(rows)
             .map(<[f32]>::to_vec)
-            .collect()
+            .collect())
     }
 }

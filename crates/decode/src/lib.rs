@@ -9,7 +9,8 @@
 //!   with their log-probabilities, optionally leaving out items per user.
 //!   It cannot return an invalid item, whatever the model prefers. The
 //!   model side is a [`beam::StepScorer`]; [`beam::T5Scorer`] runs T5 with
-//!   its KV cache.
+//!   its KV cache. [`beam::search`] reports a step the scorer refuses
+//!   as a [`beam::SearchError`].
 //! - [`score`]: teacher-forced log-probabilities of given answers (ranking
 //!   candidates, rating values), the encoder run once per prompt.
 
@@ -17,7 +18,7 @@ pub mod beam;
 pub mod score;
 pub mod trie;
 
-pub use beam::{Hypothesis, Scoring, SearchConfig, StepScorer, T5Scorer, search};
+pub use beam::{Hypothesis, Scoring, SearchConfig, SearchError, StepScorer, T5Scorer, search};
 pub use score::{answer_log_probs, encode_prompts};
 pub use trie::{BlockedNodes, ItemTrie, TrieError};
 

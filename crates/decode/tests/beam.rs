@@ -5,7 +5,8 @@
 use burn::backend::Flex;
 use burn::tensor::{Int, Tensor, TensorData};
 use recalign_decode::{
-    ItemTrie, Scoring, SearchConfig, StepScorer, T5Scorer, answer_log_probs, encode_prompts, search,
+    ItemTrie, Scoring, SearchConfig, SearchError, StepScorer, T5Scorer, answer_log_probs,
+    encode_prompts, search,
 };
 use recalign_t5::{Preset, T5, token_log_probs};
 
@@ -34,7 +35,12 @@ struct Adversarial {
 }
 
 impl StepScorer for Adversarial {
-    fn next(&mut self, parents: &[usize], tokens: &[u32], wanted: &[u32]) -> Vec<Vec<f32>> {
+    fn next(
+        &mut self,
+        parents: &[usize],
+        tokens: &[u32],
+        wanted: &[u32],
+    ) -> Result<Vec<Vec<f32>>, SearchError> {
         self.prefixes = parents
             .iter()
             .zip(tokens)
@@ -44,13 +50,14 @@ impl StepScorer for Adversarial {
                 prefix
             })
             .collect();
-        self.prefixes
+        Ok(self
+            .prefixes
             .iter()
             .map(|prefix| {
                 let all = log_probs(prefix);
                 wanted.iter().map(|&t| all[t as usize]).collect()
             })
-            .collect()
+            .collect())
     }
 }
 
@@ -101,7 +108,7 @@ fn only_items_come_out_even_when_the_model_prefers_other_tokens() {
     let mut scorer = Adversarial {
         prefixes: Vec::new(),
     };
-    let results = search(&mut scorer, &trie, 1, &SearchConfig::new(4, 10, 0), &[]);
+    let results = search(&mut scorer, &trie, 1, &SearchConfig::new(4, 10, 0), &[]).unwrap();
     assert_eq!(results[0].len(), 10);
     let mut seen: Vec<usize> = results[0].iter().map(|h| h.item).collect();
     assert!(seen.iter().all(|&i| i < items.len()));
@@ -123,7 +130,7 @@ fn a_beam_covering_the_trie_finds_the_exact_top_k() {
             scoring,
             ..SearchConfig::new(64, 5, 0)
         };
-        let results = search(&mut scorer, &trie, 1, &config, &[]);
+        let results = search(&mut scorer, &trie, 1, &config, &[]).unwrap();
         let exact = brute_force(&items, scoring);
         assert_eq!(results[0].len(), 5);
         for (got, want) in results[0].iter().zip(&exact) {
@@ -150,7 +157,8 @@ fn excluded_items_never_come_out_and_the_rest_stays_exact() {
         2,
         &SearchConfig::new(64, 5, 0),
         std::slice::from_ref(&banned),
-    );
+    )
+    .unwrap();
     let allowed: Vec<usize> = exact
         .iter()
         .map(|e| e.0)
@@ -172,19 +180,25 @@ fn excluded_items_never_come_out_and_the_rest_stays_exact() {
         1,
         &SearchConfig::new(8, 5, 0),
         &[all_but_two],
-    );
+    )
+    .unwrap();
     let mut left: Vec<usize> = few[0].iter().map(|h| h.item).collect();
     left.sort_unstable();
     assert_eq!(left, [0, 1]);
 }
 
-#[test]
-fn t5_search_returns_items_scored_by_their_log_probability() {
-    let device = Default::default();
+/// A small random T5 over the digit vocabulary.
+fn tiny_t5() -> T5<Flex> {
     let mut config = Preset::Tiny.config(VOCAB);
     config.d_model = 32;
     config.d_kv = 8;
-    let model = T5::<Flex>::random(&config, 9, &device).unwrap();
+    T5::random(&config, 9, &Default::default()).unwrap()
+}
+
+#[test]
+fn t5_search_returns_items_scored_by_their_log_probability() {
+    let device = Default::default();
+    let model = tiny_t5();
     let items = catalogue(30);
     let trie = ItemTrie::new(&items).unwrap();
     let users = 3;
@@ -198,7 +212,7 @@ fn t5_search_returns_items_scored_by_their_log_probability() {
     );
     let encoded = model.encode(input, mask);
     let mut scorer = T5Scorer::new(&model, &encoded);
-    let results = search(&mut scorer, &trie, users, &SearchConfig::new(8, 5, 0), &[]);
+    let results = search(&mut scorer, &trie, users, &SearchConfig::new(8, 5, 0), &[]).unwrap();
     for (user, hypotheses) in results.iter().enumerate() {
         assert_eq!(hypotheses.len(), 5);
         for hypothesis in hypotheses {
@@ -225,7 +239,7 @@ fn t5_search_returns_items_scored_by_their_log_probability() {
     // Grouped rows (a user's beams attending to one encoder row together)
     // find the same items with the same scores.
     let mut grouped = T5Scorer::grouped(&model, &encoded, 8);
-    let same = search(&mut grouped, &trie, users, &SearchConfig::new(8, 5, 0), &[]);
+    let same = search(&mut grouped, &trie, users, &SearchConfig::new(8, 5, 0), &[]).unwrap();
     for (a, b) in results.iter().flatten().zip(same.iter().flatten()) {
         assert_eq!(a.item, b.item);
         assert!(
@@ -249,4 +263,23 @@ fn t5_search_returns_items_scored_by_their_log_probability() {
     for (score, hypothesis) in scores.iter().zip(searched) {
         assert!((score - hypothesis.log_prob).abs() < 1e-3);
     }
+}
+
+#[test]
+fn a_grouped_scorer_refuses_more_beams_than_it_holds() {
+    let device = Default::default();
+    let model = tiny_t5();
+    let trie = ItemTrie::new(&catalogue(30)).unwrap();
+    let encoded = encode_prompts(&model, &[vec![5, 6, 7, 1], vec![8, 9, 1]], &device);
+    // Two rows per user, but the search keeps eight hypotheses each.
+    let mut scorer = T5Scorer::grouped(&model, &encoded, 2);
+    let result = search(&mut scorer, &trie, 2, &SearchConfig::new(8, 5, 0), &[]);
+    assert_eq!(
+        result.unwrap_err(),
+        SearchError::TooManyHypotheses { user: 0, group: 2 }
+    );
+    // A group as large as the beams is enough.
+    let mut scorer = T5Scorer::grouped(&model, &encoded, 8);
+    let found = search(&mut scorer, &trie, 2, &SearchConfig::new(8, 5, 0), &[]).unwrap();
+    assert!(found.iter().all(|items| items.len() == 5));
 }

@@ -82,7 +82,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         })
         .collect::<Result<Vec<_>, safetensors::SafeTensorError>>()?;
     let out = dir.join("rust-reference.safetensors");
-    recalign_t5::write_atomically(&out, &safetensors::serialize(views, None)?)?;
+    recalign_runtime::write_atomically(&out, &safetensors::serialize(views, None)?)?;
     println!("{}", out.display());
     Ok(())
 }

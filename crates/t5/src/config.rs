@@ -189,10 +189,7 @@ impl Preset {
 impl T5Config {
     /// Reads and checks a `config.json`.
     pub fn load(path: &Path) -> Result<Self> {
-        let text = std::fs::read_to_string(path).map_err(|source| Error::Io {
-            path: path.to_owned(),
-            source,
-        })?;
+        let text = std::fs::read_to_string(path).map_err(recalign_runtime::IoError::at(path))?;
         let config: Self = serde_json::from_str(&text).map_err(|source| Error::Config {
             path: path.to_owned(),
             message: source.to_string(),
@@ -208,7 +205,7 @@ impl T5Config {
     pub fn save(&self, path: &Path) -> Result<()> {
         let mut text = serde_json::to_string_pretty(self).expect("a config serialises");
         text.push('\n');
-        crate::io::write_atomically(path, text.as_bytes())
+        Ok(recalign_runtime::write_atomically(path, text.as_bytes())?)
     }
 
     /// Whether the head input is scaled by `d_model^-0.5`.
@@ -274,11 +271,7 @@ impl T5Config {
                 self.relative_attention_max_distance,
             ),
         ];
-        for (field, value) in positive {
-            if value == 0 {
-                return Err(format!("{field}: must be positive"));
-            }
-        }
+        recalign_runtime::settings::require_positive("", &positive)?;
         if self.decoder_layers() == 0 {
             return Err("num_decoder_layers: must be positive".to_owned());
         }

@@ -10,13 +10,8 @@ pub type Result<T> = std::result::Result<T, Error>;
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// A file could not be read or written.
-    #[error("{}: {source}", path.display())]
-    Io {
-        /// The file.
-        path: PathBuf,
-        /// The cause.
-        source: std::io::Error,
-    },
+    #[error(transparent)]
+    Io(#[from] recalign_runtime::IoError),
     /// `config.json` is missing a field, has a wrong type or a bad value.
     #[error("{}: {message}", path.display())]
     Config {

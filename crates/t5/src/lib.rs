@@ -2,17 +2,21 @@
 //! `config.json` + `model.safetensors` as they are.
 //!
 //! No Rust crate offers a T5 that can be fine-tuned, so recalign owns this
-//! one: one file for the model ([`model`]), its configuration ([`config`])
-//! and weights by HF name ([`weights`]). It is checked against HF
-//! transformers' logits and loss on committed fixtures
+//! one: the model ([`model`], its layers in private modules beside it), its
+//! configuration ([`config`]) and weights by HF name ([`weights`]). It is
+//! checked against HF transformers' logits and loss on committed fixtures
 //! (`tests/fixtures`, made by `scripts/fixtures/t5_parity.py`).
 
+mod attention;
+mod block;
+mod cache;
 pub mod config;
-pub mod dropout;
 pub mod error;
-mod io;
+mod feed_forward;
+mod layers;
 pub mod loss;
 pub mod model;
+mod stack;
 pub mod weights;
 
 use std::path::Path;
@@ -21,9 +25,10 @@ use burn::tensor::backend::Backend;
 
 pub use config::{Activation, FeedForwardKind, Preset, T5Config};
 pub use error::{Error, Result};
-pub use io::write_atomically;
 pub use loss::{IGNORE_INDEX, cross_entropy, shift_right, token_log_probs};
 pub use model::{DecoderCache, Encoded, T5};
+/// Dropout from the model's own seeded stream.
+pub use recalign_runtime::dropout;
 pub use weights::Checkpoint;
 
 use weights::ParamBuilder;
@@ -111,12 +116,9 @@ impl<B: Backend> T5<B> {
     /// Writes `model.safetensors` and `config.json` into `dir` (created if
     /// needed), each atomically.
     pub fn save(&self, dir: &Path) -> Result<()> {
-        std::fs::create_dir_all(dir).map_err(|source| Error::Io {
-            path: dir.to_owned(),
-            source,
-        })?;
+        std::fs::create_dir_all(dir).map_err(recalign_runtime::IoError::at(dir))?;
         let bytes = weights::safetensors_bytes(&self.named_tensors());
-        write_atomically(&dir.join(WEIGHTS_FILE), &bytes)?;
+        recalign_runtime::write_atomically(&dir.join(WEIGHTS_FILE), &bytes)?;
         self.config().save(&dir.join(CONFIG_FILE))
     }
 }

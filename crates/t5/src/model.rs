@@ -5,505 +5,41 @@
 //! gated or plain feed-forward blocks, dropout where HF has it, and an
 //! untied head (T5 v1.1) or a tied one scaled by `d_model^-0.5`.
 //!
-//! Weights keep HF's PyTorch layout (`[out, in]`), so loading a checkpoint is
-//! a lookup by name. Dropout is active only on autodiff backends.
+//! This module holds the top-level [`T5`] and its public API; the layers
+//! live in `layers` (linear map, RMS norm), `attention`, `feed_forward`,
+//! `block`, `stack` and `cache` (the KV cache of incremental decoding).
+//!
+//! Parameters carry HF's names, but linear weights are held as `[in, out]`,
+//! the transpose of HF's PyTorch `[out, in]`: they are transposed once when
+//! loaded and back when saved (see [`crate::weights`]), so files keep HF's
+//! layout while no forward pass pays for a transpose. Every other tensor
+//! (embedding, norms, position bias) has HF's shape. Dropout is active only
+//! on autodiff backends.
+//!
+//! Each pass opens a `tracing` span (`encode`, `decode`, `decode_step` at
+//! debug level; blocks, attention and feed-forward at trace level), so a
+//! subscriber shows where the time goes. Spans measure the host side: on
+//! an asynchronous backend a stage's kernels may still run after its span
+//! closes.
 
 use std::sync::Arc;
 
-use burn::module::{Module, Param};
-use burn::tensor::activation;
-use burn::tensor::{Bool, Int, Tensor, TensorData, backend::Backend};
+use burn::module::{Module, Param, ParamId};
+use burn::tensor::{Bool, Int, Tensor, backend::Backend};
 
-use crate::config::{Activation, FeedForwardKind, T5Config};
-use crate::dropout::{Dropout, DropoutRng};
+pub use crate::attention::{Attention, PositionBuckets};
+pub use crate::block::Block;
+pub use crate::cache::DecoderCache;
+pub use crate::feed_forward::FeedForward;
+pub use crate::layers::RmsNorm;
+pub use crate::stack::Stack;
+
+use crate::config::T5Config;
+use crate::dropout::DropoutRng;
 use crate::error::Result;
-use crate::weights::{Init, ParamBuilder};
-
-/// Value added to masked attention scores before the softmax (HF's
-/// `torch.finfo(float32).min`).
-const MASKED: f32 = f32::MIN;
-
-/// A boolean mask (true = hidden) as an additive bias.
-fn additive<B: Backend, const D: usize>(hidden: Tensor<B, D, Bool>) -> Tensor<B, D> {
-    let zeros = Tensor::zeros(hidden.shape(), &hidden.device());
-    zeros.mask_fill(hidden, MASKED)
-}
-
-/// `x · W` for a linear weight held as `[in, out]` (HF's `[out, in]`
-/// transposed once at load, so no step pays for a transpose), as one 2-D GEMM.
-fn linear<B: Backend>(x: Tensor<B, 3>, weight: &Param<Tensor<B, 2>>) -> Tensor<B, 3> {
-    let [batch, len, width] = x.dims();
-    let weight = weight.val();
-    let out = weight.dims()[1];
-    x.reshape([batch * len, width])
-        .matmul(weight)
-        .reshape([batch, len, out])
-}
-
-/// RMS norm with a learned scale and no bias or mean subtraction.
-#[derive(Module, Debug)]
-pub struct RmsNorm<B: Backend> {
-    weight: Param<Tensor<B, 1>>,
-    #[module(skip)]
-    eps: f64,
-}
-
-impl<B: Backend> RmsNorm<B> {
-    fn build(builder: &mut ParamBuilder<B>, name: &str, config: &T5Config) -> Result<Self> {
-        Ok(Self {
-            weight: builder.param(format!("{name}.weight"), [config.d_model], Init::Ones)?,
-            eps: config.layer_norm_epsilon,
-        })
-    }
-
-    fn forward(&self, x: Tensor<B, 3>) -> Tensor<B, 3> {
-        let variance = x.clone().square().mean_dim(2);
-        let x = x / variance.add_scalar(self.eps).sqrt();
-        x * self.weight.val().unsqueeze::<3>()
-    }
-}
-
-/// Relative position buckets, as HF's `_relative_position_bucket`.
-#[derive(Debug, Clone, Copy)]
-pub struct PositionBuckets {
-    bidirectional: bool,
-    num_buckets: usize,
-    max_distance: usize,
-}
-
-impl PositionBuckets {
-    /// Buckets of an encoder (`bidirectional`) or decoder stack.
-    pub fn new(bidirectional: bool, num_buckets: usize, max_distance: usize) -> Self {
-        Self {
-            bidirectional,
-            num_buckets,
-            max_distance,
-        }
-    }
-
-    /// The bucket of `relative = key position − query position`.
-    pub fn bucket(&self, relative: i64) -> i64 {
-        let mut buckets = self.num_buckets as i64;
-        let mut base = 0;
-        let distance = if self.bidirectional {
-            buckets /= 2;
-            if relative > 0 {
-                base = buckets;
-            }
-            relative.abs()
-        } else {
-            (-relative).max(0)
-        };
-        let max_exact = buckets / 2;
-        if distance < max_exact {
-            return base + distance;
-        }
-        // f32 arithmetic, as PyTorch does it, so boundaries land alike.
-        let scaled = (distance as f32 / max_exact as f32).ln()
-            / ((self.max_distance as f64 / max_exact as f64).ln() as f32)
-            * (buckets - max_exact) as f32;
-        base + (max_exact + scaled as i64).min(buckets - 1)
-    }
-
-    /// Buckets for `queries` positions starting at `offset` against keys
-    /// `0..keys`, row-major `[queries, keys]`.
-    fn matrix(&self, queries: usize, keys: usize, offset: usize) -> Vec<i64> {
-        let mut out = Vec::with_capacity(queries * keys);
-        for q in 0..queries {
-            for k in 0..keys {
-                out.push(self.bucket(k as i64 - (q + offset) as i64));
-            }
-        }
-        out
-    }
-}
-
-/// Multi-head attention; the first block of a stack also owns the relative
-/// position bias.
-#[derive(Module, Debug)]
-pub struct Attention<B: Backend> {
-    q: Param<Tensor<B, 2>>,
-    k: Param<Tensor<B, 2>>,
-    v: Param<Tensor<B, 2>>,
-    o: Param<Tensor<B, 2>>,
-    relative_attention_bias: Option<Param<Tensor<B, 2>>>,
-    #[module(skip)]
-    dropout: Dropout,
-    #[module(skip)]
-    heads: usize,
-    #[module(skip)]
-    d_kv: usize,
-}
-
-impl<B: Backend> Attention<B> {
-    fn build(
-        builder: &mut ParamBuilder<B>,
-        name: &str,
-        config: &T5Config,
-        with_bias: bool,
-    ) -> Result<Self> {
-        let (d, inner) = (config.d_model, config.inner_dim());
-        let d_f = d as f64;
-        let mut weight = |part: &str, shape: [usize; 2], std: f64| {
-            builder.linear(format!("{name}.{part}.weight"), shape, Init::Normal(std))
-        };
-        let q = weight("q", [inner, d], (d_f * config.d_kv as f64).powf(-0.5))?;
-        let k = weight("k", [inner, d], d_f.powf(-0.5))?;
-        let v = weight("v", [inner, d], d_f.powf(-0.5))?;
-        let o = weight("o", [d, inner], (inner as f64).powf(-0.5))?;
-        let relative_attention_bias = if with_bias {
-            Some(builder.param(
-                format!("{name}.relative_attention_bias.weight"),
-                [config.relative_attention_num_buckets, config.num_heads],
-                Init::Normal(d_f.powf(-0.5)),
-            )?)
-        } else {
-            None
-        };
-        Ok(Self {
-            q,
-            k,
-            v,
-            o,
-            relative_attention_bias,
-            dropout: Dropout::new(config.dropout_rate, builder.dropout_rng()),
-            heads: config.num_heads,
-            d_kv: config.d_kv,
-        })
-    }
-
-    /// `[batch, len, heads·d_kv]` → `[batch, heads, len, d_kv]`.
-    fn split_heads(&self, x: Tensor<B, 3>) -> Tensor<B, 4> {
-        let [batch, len, _] = x.dims();
-        x.reshape([batch, len, self.heads, self.d_kv])
-            .swap_dims(1, 2)
-    }
-
-    fn query(&self, x: Tensor<B, 3>) -> Tensor<B, 4> {
-        self.split_heads(linear(x, &self.q))
-    }
-
-    /// Keys and values of `x`, split into heads.
-    fn keys_values(&self, x: Tensor<B, 3>) -> (Tensor<B, 4>, Tensor<B, 4>) {
-        (
-            self.split_heads(linear(x.clone(), &self.k)),
-            self.split_heads(linear(x, &self.v)),
-        )
-    }
-
-    /// The position bias `[1, heads, queries, keys]` for queries starting at
-    /// `offset`; only the stack's first block has the weights.
-    fn position_bias(
-        &self,
-        buckets: &PositionBuckets,
-        queries: usize,
-        keys: usize,
-        offset: usize,
-    ) -> Option<Tensor<B, 4>> {
-        let weight = self.relative_attention_bias.as_ref()?.val();
-        let device = weight.device();
-        let ids = TensorData::new(buckets.matrix(queries, keys, offset), [queries, keys]);
-        let ids = Tensor::<B, 2, Int>::from_data(ids, &device);
-        let bias = burn::tensor::module::embedding(weight, ids); // [q, k, heads]
-        Some(bias.permute([2, 0, 1]).unsqueeze::<4>())
-    }
-
-    /// Attention of `query` over `keys`/`values`, plus output projection.
-    /// `bias` (position bias and masks, added to the scores as HF does) is
-    /// `[batch | 1, heads, q, k]`, built once per stack and shared by its
-    /// blocks.
-    fn attend(
-        &self,
-        query: Tensor<B, 4>,
-        keys: Tensor<B, 4>,
-        values: Tensor<B, 4>,
-        bias: Option<Tensor<B, 4>>,
-    ) -> Tensor<B, 3> {
-        let mut scores = query.matmul(keys.swap_dims(2, 3));
-        let shape = scores.dims();
-        if let Some(bias) = bias {
-            scores = scores + bias;
-        }
-        let weights = self.dropout.forward(activation::softmax(scores, 3));
-        let [batch, heads, len, d_kv] = {
-            let [b, h, q, _] = shape;
-            [b, h, q, self.d_kv]
-        };
-        let context = weights
-            .matmul(values)
-            .swap_dims(1, 2)
-            .reshape([batch, len, heads * d_kv]);
-        linear(context, &self.o)
-    }
-}
-
-/// The feed-forward block: `wo(act(wi x))` or, gated, `wo(act(wi_0 x) · wi_1 x)`.
-#[derive(Module, Debug)]
-pub struct FeedForward<B: Backend> {
-    wi: Vec<Param<Tensor<B, 2>>>,
-    wo: Param<Tensor<B, 2>>,
-    #[module(skip)]
-    dropout: Dropout,
-    #[module(skip)]
-    activation: ActivationFn,
-}
-
-/// The activation as a plain value the module derive skips over.
-#[derive(Debug, Clone, Copy)]
-enum ActivationFn {
-    Relu,
-    Gelu,
-    GeluTanh,
-    Silu,
-}
-
-impl ActivationFn {
-    fn apply<B: Backend>(self, x: Tensor<B, 3>) -> Tensor<B, 3> {
-        match self {
-            Self::Relu => activation::relu(x),
-            Self::Gelu => activation::gelu(x),
-            Self::GeluTanh => {
-                // HF's `gelu_new`, 0.5·x·(1 + tanh(u)) with u = √(2/π)·(x + 0.044715·x³),
-                // computed as x·sigmoid(2u): the same function, and one fused
-                // kernel instead of tanh (which costs an expm1 per element).
-                let cube = x.clone().square() * x.clone();
-                let u2 = (x.clone() + cube.mul_scalar(0.044715))
-                    .mul_scalar(2.0 * (2.0 / std::f64::consts::PI).sqrt());
-                x * activation::sigmoid(u2)
-            }
-            Self::Silu => activation::silu(x),
-        }
-    }
-}
-
-impl<B: Backend> FeedForward<B> {
-    fn build(
-        builder: &mut ParamBuilder<B>,
-        name: &str,
-        config: &T5Config,
-        kind: FeedForwardKind,
-    ) -> Result<Self> {
-        let (d, ff) = (config.d_model, config.d_ff);
-        let std_in = Init::Normal((d as f64).powf(-0.5));
-        let wi = if kind.gated {
-            vec![
-                builder.linear(format!("{name}.wi_0.weight"), [ff, d], std_in)?,
-                builder.linear(format!("{name}.wi_1.weight"), [ff, d], std_in)?,
-            ]
-        } else {
-            vec![builder.linear(format!("{name}.wi.weight"), [ff, d], std_in)?]
-        };
-        let wo = builder.linear(
-            format!("{name}.wo.weight"),
-            [d, ff],
-            Init::Normal((ff as f64).powf(-0.5)),
-        )?;
-        let activation = match kind.activation {
-            Activation::Relu => ActivationFn::Relu,
-            Activation::Gelu => ActivationFn::Gelu,
-            Activation::GeluTanh => ActivationFn::GeluTanh,
-            Activation::Silu => ActivationFn::Silu,
-        };
-        Ok(Self {
-            wi,
-            wo,
-            dropout: Dropout::new(config.dropout_rate, builder.dropout_rng()),
-            activation,
-        })
-    }
-
-    fn forward(&self, x: Tensor<B, 3>) -> Tensor<B, 3> {
-        let hidden = self.activation.apply(linear(x.clone(), &self.wi[0]));
-        let hidden = match self.wi.get(1) {
-            Some(gate) => hidden * linear(x, gate),
-            None => hidden,
-        };
-        linear(self.dropout.forward(hidden), &self.wo)
-    }
-}
-
-/// One encoder or decoder block: self-attention, cross-attention (decoder
-/// only) and feed-forward, each pre-normed and residual.
-#[derive(Module, Debug)]
-pub struct Block<B: Backend> {
-    self_attention: Attention<B>,
-    self_norm: RmsNorm<B>,
-    cross_attention: Option<Attention<B>>,
-    cross_norm: Option<RmsNorm<B>>,
-    feed_forward: FeedForward<B>,
-    feed_forward_norm: RmsNorm<B>,
-    #[module(skip)]
-    dropout: Dropout,
-}
-
-impl<B: Backend> Block<B> {
-    fn build(
-        builder: &mut ParamBuilder<B>,
-        name: &str,
-        config: &T5Config,
-        decoder: bool,
-        first: bool,
-    ) -> Result<Self> {
-        let kind = config.feed_forward().expect("validated config");
-        let self_attention = Attention::build(
-            builder,
-            &format!("{name}.layer.0.SelfAttention"),
-            config,
-            first,
-        )?;
-        let self_norm = RmsNorm::build(builder, &format!("{name}.layer.0.layer_norm"), config)?;
-        let (cross_attention, cross_norm, ff_layer) = if decoder {
-            (
-                Some(Attention::build(
-                    builder,
-                    &format!("{name}.layer.1.EncDecAttention"),
-                    config,
-                    false,
-                )?),
-                Some(RmsNorm::build(
-                    builder,
-                    &format!("{name}.layer.1.layer_norm"),
-                    config,
-                )?),
-                2,
-            )
-        } else {
-            (None, None, 1)
-        };
-        let feed_forward = FeedForward::build(
-            builder,
-            &format!("{name}.layer.{ff_layer}.DenseReluDense"),
-            config,
-            kind,
-        )?;
-        let feed_forward_norm = RmsNorm::build(
-            builder,
-            &format!("{name}.layer.{ff_layer}.layer_norm"),
-            config,
-        )?;
-        Ok(Self {
-            self_attention,
-            self_norm,
-            cross_attention,
-            cross_norm,
-            feed_forward,
-            feed_forward_norm,
-            dropout: Dropout::new(config.dropout_rate, builder.dropout_rng()),
-        })
-    }
-
-    fn feed_forward(&self, x: Tensor<B, 3>) -> Tensor<B, 3> {
-        let out = self
-            .feed_forward
-            .forward(self.feed_forward_norm.forward(x.clone()));
-        x + self.dropout.forward(out)
-    }
-
-    /// Cross-attention. With `group` > 1, `x` holds one position for each
-    /// of `group` consecutive rows per memory row (a user's beams), and
-    /// each group attends to its memory row as one batch of queries.
-    fn cross(
-        &self,
-        x: Tensor<B, 3>,
-        memory: &CrossMemory<B>,
-        bias: &Tensor<B, 4>,
-        group: usize,
-    ) -> Tensor<B, 3> {
-        let (Some(attention), Some(norm)) = (&self.cross_attention, &self.cross_norm) else {
-            return x;
-        };
-        let query = attention.query(norm.forward(x.clone()));
-        let out = if group > 1 {
-            let [rows, heads, _, d_kv] = query.dims();
-            let [_, _, d_model] = x.dims();
-            let query = query
-                .reshape([rows / group, group, heads, d_kv])
-                .swap_dims(1, 2);
-            attention
-                .attend(
-                    query,
-                    memory.keys.clone(),
-                    memory.values.clone(),
-                    Some(bias.clone()),
-                )
-                .reshape([rows, 1, d_model])
-        } else {
-            attention.attend(
-                query,
-                memory.keys.clone(),
-                memory.values.clone(),
-                Some(bias.clone()),
-            )
-        };
-        x + self.dropout.forward(out)
-    }
-}
-
-/// Keys and values of the encoder output for one decoder block's
-/// cross-attention.
-#[derive(Debug, Clone)]
-struct CrossMemory<B: Backend> {
-    keys: Tensor<B, 4>,
-    values: Tensor<B, 4>,
-}
-
-/// A stack of blocks with its final norm; the first block's self-attention
-/// owns the relative position bias shared by all blocks.
-#[derive(Module, Debug)]
-pub struct Stack<B: Backend> {
-    block: Vec<Block<B>>,
-    final_layer_norm: RmsNorm<B>,
-    #[module(skip)]
-    dropout: Dropout,
-    #[module(skip)]
-    buckets: PositionBuckets,
-}
-
-impl<B: Backend> Stack<B> {
-    fn build(
-        builder: &mut ParamBuilder<B>,
-        name: &str,
-        config: &T5Config,
-        decoder: bool,
-    ) -> Result<Self> {
-        let layers = if decoder {
-            config.decoder_layers()
-        } else {
-            config.num_layers
-        };
-        let block = (0..layers)
-            .map(|i| {
-                Block::build(
-                    builder,
-                    &format!("{name}.block.{i}"),
-                    config,
-                    decoder,
-                    i == 0,
-                )
-            })
-            .collect::<Result<Vec<_>>>()?;
-        Ok(Self {
-            block,
-            final_layer_norm: RmsNorm::build(builder, &format!("{name}.final_layer_norm"), config)?,
-            dropout: Dropout::new(config.dropout_rate, builder.dropout_rng()),
-            buckets: PositionBuckets {
-                bidirectional: !decoder,
-                num_buckets: config.relative_attention_num_buckets,
-                max_distance: config.relative_attention_max_distance,
-            },
-        })
-    }
-
-    fn position_bias(&self, queries: usize, keys: usize, offset: usize) -> Option<Tensor<B, 4>> {
-        self.block[0]
-            .self_attention
-            .position_bias(&self.buckets, queries, keys, offset)
-    }
-
-    fn finish(&self, x: Tensor<B, 3>) -> Tensor<B, 3> {
-        self.dropout.forward(self.final_layer_norm.forward(x))
-    }
-}
+use crate::layers::{additive, linear};
+use crate::stack::Cross;
+use crate::weights::{self, Init, ParamBuilder};
 
 /// The encoder's output for a batch: hidden states and the padding mask.
 #[derive(Debug, Clone)]
@@ -526,52 +62,14 @@ impl<B: Backend> Encoded<B> {
     /// `[batch, 1, 1, len]`: HF's additive mask, the lowest f32 at padding
     /// and 0 elsewhere.
     fn padding_bias(&self) -> Tensor<B, 4> {
-        let [batch, len] = self.attention_mask.dims();
-        additive(self.attention_mask.clone().equal_elem(0)).reshape([batch, 1, 1, len])
+        padding_bias(&self.attention_mask)
     }
 }
 
-/// State of incremental decoding: past keys and values of every decoder
-/// block (the KV cache) and the cross-attention memory.
-#[derive(Debug, Clone)]
-pub struct DecoderCache<B: Backend> {
-    past: Vec<Option<(Tensor<B, 4>, Tensor<B, 4>)>>,
-    cross: Vec<CrossMemory<B>>,
-    padding: Tensor<B, 4>,
-    len: usize,
-    /// Decoder rows per encoder row (see [`T5::start_grouped_decoding`]).
-    group: usize,
-}
-
-impl<B: Backend> DecoderCache<B> {
-    /// Number of decoder positions already processed.
-    pub fn len(&self) -> usize {
-        self.len
-    }
-
-    /// Whether no position has been decoded yet.
-    pub fn is_empty(&self) -> bool {
-        self.len == 0
-    }
-
-    /// Keeps (and repeats) batch rows, e.g. to follow the surviving beams.
-    /// A grouped cache (see [`T5::start_grouped_decoding`]) reorders only
-    /// the decoder's own keys and values: its rows must stay `group` per
-    /// encoder row, in order.
-    pub fn select(&mut self, rows: Tensor<B, 1, Int>) {
-        for entry in self.past.iter_mut().flatten() {
-            entry.0 = entry.0.clone().select(0, rows.clone());
-            entry.1 = entry.1.clone().select(0, rows.clone());
-        }
-        if self.group > 1 {
-            return;
-        }
-        self.padding = self.padding.clone().select(0, rows.clone());
-        for memory in &mut self.cross {
-            memory.keys = memory.keys.clone().select(0, rows.clone());
-            memory.values = memory.values.clone().select(0, rows.clone());
-        }
-    }
+/// The additive padding bias `[batch, 1, 1, len]` of an attention mask.
+fn padding_bias<B: Backend>(attention_mask: &Tensor<B, 2, Int>) -> Tensor<B, 4> {
+    let [batch, len] = attention_mask.dims();
+    additive(attention_mask.clone().equal_elem(0)).reshape([batch, 1, 1, len])
 }
 
 /// `T5ForConditionalGeneration`.
@@ -585,6 +83,8 @@ pub struct T5<B: Backend> {
     config: T5Config,
     #[module(skip)]
     names: Arc<[String]>,
+    #[module(skip)]
+    ids: Arc<[ParamId]>,
     #[module(skip)]
     transposed: Arc<[bool]>,
     #[module(skip)]
@@ -614,17 +114,25 @@ impl<B: Backend> T5<B> {
             )?)
         };
         let dropout_rng = builder.dropout_rng().clone();
-        let (names, transposed) = builder.into_layout();
-        Ok(Self {
+        let layout = builder.into_layout();
+        let model = Self {
             shared,
             encoder,
             decoder,
             lm_head,
             config: config.clone(),
-            names: names.into(),
-            transposed: transposed.into(),
+            names: layout.names.into(),
+            ids: layout.ids.into(),
+            transposed: layout.transposed.into(),
             dropout_rng,
-        })
+        };
+        // Saving pairs the visited tensors with the names in build order.
+        assert_eq!(
+            weights::ids(&model),
+            *model.ids,
+            "the model visits its parameters in build order"
+        );
+        Ok(model)
     }
 
     /// The configuration the model was built from.
@@ -632,9 +140,20 @@ impl<B: Backend> T5<B> {
         &self.config
     }
 
-    /// HF names of the parameters; index `i` is parameter id `i`.
+    /// HF names of the parameters in build order (which is also the order
+    /// in which the module visits them); [`param_ids`](Self::param_ids)
+    /// holds their ids in the same order.
     pub fn param_names(&self) -> &[String] {
         &self.names
+    }
+
+    /// The parameters' ids, in the order of
+    /// [`param_names`](Self::param_names). They are unique in the process:
+    /// two models never share an id, and a rebuilt model has new ones, so
+    /// state kept across builds (an optimizer's) must go by position or
+    /// name.
+    pub fn param_ids(&self) -> &[ParamId] {
+        &self.ids
     }
 
     /// Whether parameter `i` is a linear weight held transposed (`[in,
@@ -665,41 +184,18 @@ impl<B: Backend> T5<B> {
         input_ids: Tensor<B, 2, Int>,
         attention_mask: Tensor<B, 2, Int>,
     ) -> Encoded<B> {
-        let len = input_ids.dims()[1];
-        let encoded = Encoded {
-            hidden: Tensor::empty([0, 0, 0], &input_ids.device()),
-            attention_mask,
-        };
-        let padding = encoded.padding_bias();
+        let [batch, len] = input_ids.dims();
+        let _span = tracing::debug_span!("encode", batch, len).entered();
+        let padding = padding_bias(&attention_mask);
         let bias = match self.encoder.position_bias(len, len, 0) {
             Some(position) => position + padding,
             None => padding,
         };
-        let mut x = self.encoder.dropout.forward(self.embed(input_ids));
-        for block in &self.encoder.block {
-            let attention = &block.self_attention;
-            let normed = block.self_norm.forward(x.clone());
-            let (keys, values) = attention.keys_values(normed.clone());
-            let out = attention.attend(attention.query(normed), keys, values, Some(bias.clone()));
-            x = x + block.dropout.forward(out);
-            x = block.feed_forward(x);
-        }
+        let x = self.encoder.drop_input(self.embed(input_ids));
         Encoded {
-            hidden: self.encoder.finish(x),
-            ..encoded
+            hidden: self.encoder.forward(x, Some(bias), None, None),
+            attention_mask,
         }
-    }
-
-    fn cross_memory(&self, encoded: &Encoded<B>) -> Vec<CrossMemory<B>> {
-        self.decoder
-            .block
-            .iter()
-            .map(|block| {
-                let attention = block.cross_attention.as_ref().expect("decoder block");
-                let (keys, values) = attention.keys_values(encoded.hidden.clone());
-                CrossMemory { keys, values }
-            })
-            .collect()
     }
 
     /// Teacher-forced decoder: logits `[batch, len, vocab]` for every
@@ -709,9 +205,10 @@ impl<B: Backend> T5<B> {
         encoded: &Encoded<B>,
         decoder_input_ids: Tensor<B, 2, Int>,
     ) -> Tensor<B, 3> {
-        let len = decoder_input_ids.dims()[1];
+        let [batch, len] = decoder_input_ids.dims();
+        let _span = tracing::debug_span!("decode", batch, len).entered();
         let device = decoder_input_ids.device();
-        let memory = self.cross_memory(encoded);
+        let memory = self.decoder.cross_memory(&encoded.hidden);
         // `tril_mask` is true above the diagonal: the future is hidden.
         let causal =
             additive(Tensor::<B, 2, Bool>::tril_mask([len, len], 0, &device)).unsqueeze::<4>();
@@ -719,18 +216,13 @@ impl<B: Backend> T5<B> {
             Some(position) => position + causal,
             None => causal,
         };
-        let cross_bias = self.cross_bias(encoded.padding_bias(), len);
-        let mut x = self.decoder.dropout.forward(self.embed(decoder_input_ids));
-        for (block, memory) in self.decoder.block.iter().zip(&memory) {
-            let attention = &block.self_attention;
-            let normed = block.self_norm.forward(x.clone());
-            let (keys, values) = attention.keys_values(normed.clone());
-            let out = attention.attend(attention.query(normed), keys, values, Some(bias.clone()));
-            x = x + block.dropout.forward(out);
-            x = block.cross(x, memory, &cross_bias, 1);
-            x = block.feed_forward(x);
-        }
-        self.head(self.decoder.finish(x))
+        let cross = Cross {
+            memory: &memory,
+            bias: self.cross_bias(encoded.padding_bias(), len),
+            group: 1,
+        };
+        let x = self.decoder.drop_input(self.embed(decoder_input_ids));
+        self.head(self.decoder.forward(x, Some(bias), Some(cross), None))
     }
 
     /// Encoder and teacher-forced decoder in one call.
@@ -745,6 +237,7 @@ impl<B: Backend> T5<B> {
     }
 
     fn head(&self, hidden: Tensor<B, 3>) -> Tensor<B, 3> {
+        let _span = tracing::trace_span!("head").entered();
         let hidden = if self.config.scales_decoder_output() {
             hidden.mul_scalar((self.config.d_model as f64).powf(-0.5))
         } else {
@@ -783,8 +276,8 @@ impl<B: Backend> T5<B> {
     /// encoder memory is never copied per row.
     pub fn start_grouped_decoding(&self, encoded: &Encoded<B>, group: usize) -> DecoderCache<B> {
         DecoderCache {
-            past: vec![None; self.decoder.block.len()],
-            cross: self.cross_memory(encoded),
+            past: vec![None; self.decoder.len()],
+            cross: self.decoder.cross_memory(&encoded.hidden),
             padding: encoded.padding_bias(),
             len: 0,
             group: group.max(1),
@@ -792,46 +285,28 @@ impl<B: Backend> T5<B> {
     }
 
     /// Feeds one token per row (`[batch]`) to the decoder and returns the
-    /// next-token logits `[batch, vocab]`, extending the cache.
+    /// next-token logits `[batch, vocab]`, extending the cache. Unlike the
+    /// teacher-forced [`decode`](Self::decode), the step applies no dropout
+    /// to the embedded token.
     pub fn decode_step(
         &self,
         cache: &mut DecoderCache<B>,
         tokens: Tensor<B, 1, Int>,
     ) -> Tensor<B, 2> {
         let offset = cache.len;
+        let _span = tracing::debug_span!("decode_step", step = offset).entered();
         let bias = self.decoder.position_bias(1, offset + 1, offset);
-        let cross_bias = self.cross_bias(cache.padding.clone(), cache.group);
-        let mut x = self.embed(tokens.unsqueeze_dim(1));
-        for ((block, memory), past) in self
+        let cross = Cross {
+            memory: &cache.cross,
+            bias: self.cross_bias(cache.padding.clone(), cache.group),
+            group: cache.group,
+        };
+        let x = self.embed(tokens.unsqueeze_dim(1));
+        let hidden = self
             .decoder
-            .block
-            .iter()
-            .zip(&cache.cross)
-            .zip(cache.past.iter_mut())
-        {
-            let attention = &block.self_attention;
-            let normed = block.self_norm.forward(x.clone());
-            let (keys, values) = attention.keys_values(normed.clone());
-            let (keys, values) = match past.take() {
-                Some((past_keys, past_values)) => (
-                    Tensor::cat(vec![past_keys, keys], 2),
-                    Tensor::cat(vec![past_values, values], 2),
-                ),
-                None => (keys, values),
-            };
-            let out = attention.attend(
-                attention.query(normed),
-                keys.clone(),
-                values.clone(),
-                bias.clone(),
-            );
-            *past = Some((keys, values));
-            x = x + block.dropout.forward(out);
-            x = block.cross(x, memory, &cross_bias, cache.group);
-            x = block.feed_forward(x);
-        }
+            .forward(x, bias, Some(cross), Some(&mut cache.past));
         cache.len += 1;
-        let logits = self.head(self.decoder.finish(x));
+        let logits = self.head(hidden);
         let [batch, _, vocab] = logits.dims();
         logits.reshape([batch, vocab])
     }

@@ -2,9 +2,19 @@
 //!
 //! The model is built through a `ParamBuilder` that hands out each tensor by
 //! its HF name: from a `model.safetensors` (checking shape and dtype, and that
-//! nothing is left over) or from T5's random initialisation, seeded. Parameter
-//! ids are the construction order, so a rebuilt model has the same ids and an
-//! optimizer's saved state finds its tensors again.
+//! nothing is left over) or from T5's random initialisation, seeded.
+//!
+//! Linear weights are held as `[in, out]`, the transpose of the `[out, in]`
+//! that HF (PyTorch) stores: `ParamBuilder::linear` transposes them once on
+//! load and `named_tensors` transposes them back on save, so files keep
+//! HF's layout and names. Other tensors keep HF's shapes.
+//!
+//! Every parameter gets a fresh, process-unique [`ParamId`], so two models in
+//! one process never share optimizer state or gradients by accident. The
+//! model records its names and ids in build order, which is also the order
+//! in which it visits its parameters: saving pairs tensors with names by
+//! that order, and state that must outlive one build (an optimizer's) is
+//! keyed by name or position, never by id.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -40,10 +50,7 @@ pub struct Checkpoint {
 impl Checkpoint {
     /// Reads a safetensors file and parses its header.
     pub fn read(path: &Path) -> Result<Self> {
-        let bytes = std::fs::read(path).map_err(|source| Error::Io {
-            path: path.to_owned(),
-            source,
-        })?;
+        let bytes = std::fs::read(path).map_err(recalign_runtime::IoError::at(path))?;
         let (header_len, metadata) =
             safetensors::SafeTensors::read_metadata(&bytes).map_err(|e| Error::Safetensors {
                 path: path.to_owned(),
@@ -164,9 +171,19 @@ enum Source<'a> {
 pub(crate) struct ParamBuilder<'a, B: Backend> {
     device: B::Device,
     source: Source<'a>,
-    names: Vec<String>,
-    transposed: Vec<bool>,
+    layout: Layout,
     dropout_rng: DropoutRng,
+}
+
+/// The parameters a builder handed out, in build order.
+#[derive(Debug, Default)]
+pub(crate) struct Layout {
+    /// HF names.
+    pub names: Vec<String>,
+    /// Process-unique ids.
+    pub ids: Vec<ParamId>,
+    /// Whether each is a linear weight held as `[in, out]`.
+    pub transposed: Vec<bool>,
 }
 
 impl<'a, B: Backend> ParamBuilder<'a, B> {
@@ -178,8 +195,7 @@ impl<'a, B: Backend> ParamBuilder<'a, B> {
                 rng: Box::new(ChaCha8Rng::seed_from_u64(seed)),
                 factor,
             },
-            names: Vec::new(),
-            transposed: Vec::new(),
+            layout: Layout::default(),
             dropout_rng: DropoutRng::new(0),
         }
     }
@@ -189,8 +205,7 @@ impl<'a, B: Backend> ParamBuilder<'a, B> {
         Self {
             device: device.clone(),
             source: Source::Checkpoint(checkpoint),
-            names: Vec::new(),
-            transposed: Vec::new(),
+            layout: Layout::default(),
             dropout_rng: DropoutRng::new(0),
         }
     }
@@ -203,7 +218,7 @@ impl<'a, B: Backend> ParamBuilder<'a, B> {
         }
     }
 
-    /// The parameter `name` of `shape`; its id is its position in build order.
+    /// The parameter `name` of `shape`, under a fresh id.
     pub fn param<const D: usize>(
         &mut self,
         name: String,
@@ -264,9 +279,10 @@ impl<'a, B: Backend> ParamBuilder<'a, B> {
         data: TensorData,
         transposed: bool,
     ) -> Param<Tensor<B, D>> {
-        let id = ParamId::from(self.names.len() as u64);
-        self.names.push(name);
-        self.transposed.push(transposed);
+        let id = ParamId::new();
+        self.layout.names.push(name);
+        self.layout.ids.push(id);
+        self.layout.transposed.push(transposed);
         let tensor = Tensor::from_data(data, &self.device);
         Param::initialized(id, tensor.require_grad())
     }
@@ -276,37 +292,50 @@ impl<'a, B: Backend> ParamBuilder<'a, B> {
         &self.dropout_rng
     }
 
-    /// The names in build order (index `i` is parameter id `i`) and whether
-    /// each is a transposed linear weight.
-    pub fn into_layout(self) -> (Vec<String>, Vec<bool>) {
-        (self.names, self.transposed)
+    /// The names, ids and layouts of the parameters, in build order.
+    pub fn into_layout(self) -> Layout {
+        self.layout
     }
 }
 
-/// Every float parameter's values by id.
-struct Collect(BTreeMap<u64, TensorData>);
+/// A module's float parameters in visit order: their ids and shapes, and
+/// their values when asked for.
+#[derive(Default)]
+struct Visited {
+    ids: Vec<ParamId>,
+    shapes: Vec<Vec<usize>>,
+    values: Option<Vec<TensorData>>,
+}
 
-impl<B: Backend> ModuleVisitor<B> for Collect {
+impl<B: Backend> ModuleVisitor<B> for Visited {
     fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<B, D>>) {
-        self.0.insert(param.id.val(), param.val().into_data());
+        self.ids.push(param.id);
+        self.shapes.push(param.lazy_shape().to_vec());
+        if let Some(values) = &mut self.values {
+            values.push(param.val().into_data());
+        }
     }
 }
 
-/// Every float parameter's shape by id.
-struct Shapes(BTreeMap<u64, Vec<usize>>);
+/// Visits `module`'s parameters, reading their values if `values`.
+fn visit<B: Backend, M: Module<B>>(module: &M, values: bool) -> Visited {
+    let mut visited = Visited {
+        values: values.then(Vec::new),
+        ..Visited::default()
+    };
+    module.visit(&mut visited);
+    visited
+}
 
-impl<B: Backend> ModuleVisitor<B> for Shapes {
-    fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<B, D>>) {
-        self.0.insert(param.id.val(), param.lazy_shape().to_vec());
-    }
+/// The ids of `module`'s parameters in visit order.
+pub(crate) fn ids<B: Backend, M: Module<B>>(module: &M) -> Vec<ParamId> {
+    visit(module, false).ids
 }
 
 /// The shapes of `module`'s parameters as held (linear weights `[in, out]`),
-/// in build order, without reading their values.
+/// in visit order (build order, for the model), without reading their values.
 pub(crate) fn shapes<B: Backend, M: Module<B>>(module: &M) -> Vec<Vec<usize>> {
-    let mut shapes = Shapes(BTreeMap::new());
-    module.visit(&mut shapes);
-    shapes.0.into_values().collect()
+    visit(module, false).shapes
 }
 
 /// Row-major `[rows, cols]` values transposed to `[cols, rows]`.
@@ -320,28 +349,29 @@ fn transpose(values: &[f32], rows: usize, cols: usize) -> Vec<f32> {
     out
 }
 
-/// The tensors of `module` under the names it was built with, as f32 in
+/// The tensors of `module` under the names it was built with (`names` and
+/// `transposed` in visit order, which is the model's build order), as f32 in
 /// HF's layout (linear weights transposed back to `[out, in]`).
 pub(crate) fn named_tensors<B: Backend, M: Module<B>>(
     module: &M,
     names: &[String],
     transposed: &[bool],
 ) -> Vec<(String, TensorData)> {
-    let mut collect = Collect(BTreeMap::new());
-    module.visit(&mut collect);
-    collect
-        .0
+    let tensors = visit(module, true).values.unwrap_or_default();
+    assert_eq!(tensors.len(), names.len(), "one name per parameter");
+    tensors
         .into_iter()
-        .map(|(id, data)| {
+        .zip(names.iter().zip(transposed))
+        .map(|(data, (name, &transposed))| {
             let data = data.convert::<f32>();
-            let data = if transposed[id as usize] {
+            let data = if transposed {
                 let [rows, cols] = [data.shape[0], data.shape[1]];
                 let values = data.to_vec::<f32>().expect("f32 data");
                 TensorData::new(transpose(&values, rows, cols), [cols, rows])
             } else {
                 data
             };
-            (names[id as usize].clone(), data)
+            (name.clone(), data)
         })
         .collect()
 }

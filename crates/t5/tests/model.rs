@@ -1,10 +1,15 @@
 //! Behaviour of the T5 module that does not need the HF fixture: position
 //! buckets, incremental decoding, padding, gradients, saving and loading.
 
+mod common;
+
 use burn::backend::{Autodiff, Flex};
-use burn::module::AutodiffModule;
+use std::collections::HashSet;
+
+use burn::module::{AutodiffModule, Module, ModuleVisitor, Param, ParamId};
 use burn::optim::GradientsParams;
-use burn::tensor::{Int, Tensor, TensorData};
+use burn::tensor::{Int, Tensor, TensorData, backend::Backend};
+use common::max_diff;
 use recalign_t5::model::PositionBuckets;
 use recalign_t5::{Error, Preset, T5, T5Config, cross_entropy};
 
@@ -28,14 +33,6 @@ fn ints(values: Vec<i64>, shape: [usize; 2]) -> Tensor<B, 2, Int> {
 
 fn values(t: Tensor<B, 3>) -> Vec<f32> {
     t.into_data().to_vec::<f32>().unwrap()
-}
-
-fn max_diff(a: &[f32], b: &[f32]) -> f32 {
-    assert_eq!(a.len(), b.len());
-    a.iter()
-        .zip(b)
-        .map(|(x, y)| (x - y).abs())
-        .fold(0.0, f32::max)
 }
 
 #[test]
@@ -141,12 +138,18 @@ fn cross_entropy_ignores_masked_labels() {
     assert!((loss - expected).abs() < 1e-6, "{loss} vs {expected}");
 }
 
+/// A random model from `config` and `seed`, saved to a fresh temporary folder.
+fn saved_model(config: &T5Config, seed: u64) -> (T5<B>, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let model = T5::<B>::random(config, seed, &Default::default()).unwrap();
+    model.save(dir.path()).unwrap();
+    (model, dir)
+}
+
 #[test]
 fn saved_model_loads_back_with_the_same_outputs() {
     let device = Default::default();
-    let dir = tempfile::tempdir().unwrap();
-    let model = T5::<B>::random(&tiny_config(), 11, &device).unwrap();
-    model.save(dir.path()).unwrap();
+    let (model, dir) = saved_model(&tiny_config(), 11);
     let loaded = T5::<B>::load(dir.path(), &device).unwrap();
     let run = |m: &T5<B>| {
         values(m.forward(
@@ -161,23 +164,17 @@ fn saved_model_loads_back_with_the_same_outputs() {
 
 #[test]
 fn tied_models_round_trip_too() {
-    let device = Default::default();
-    let dir = tempfile::tempdir().unwrap();
     let mut config = tiny_config();
     config.tie_word_embeddings = true;
     config.feed_forward_proj = "relu".to_owned();
-    let model = T5::<B>::random(&config, 2, &device).unwrap();
+    let (model, dir) = saved_model(&config, 2);
     assert!(!model.param_names().iter().any(|n| n == "lm_head.weight"));
-    model.save(dir.path()).unwrap();
-    T5::<B>::load(dir.path(), &device).unwrap();
+    T5::<B>::load(dir.path(), &Default::default()).unwrap();
 }
 
 /// Rewrites the saved safetensors with `edit` applied to its tensor list.
 fn edited_checkpoint(edit: impl FnOnce(&mut Vec<(String, TensorData)>)) -> tempfile::TempDir {
-    let device = Default::default();
-    let dir = tempfile::tempdir().unwrap();
-    let model = T5::<B>::random(&tiny_config(), 5, &device).unwrap();
-    model.save(dir.path()).unwrap();
+    let (model, dir) = saved_model(&tiny_config(), 5);
     let mut tensors = model.named_tensors();
     edit(&mut tensors);
     let views: Vec<_> = tensors
@@ -246,9 +243,7 @@ fn misshaped_tensor_is_named() {
 #[test]
 fn bad_config_and_corrupt_weights_are_clear_errors() {
     let device = Default::default();
-    let dir = tempfile::tempdir().unwrap();
-    let model = T5::<B>::random(&tiny_config(), 5, &device).unwrap();
-    model.save(dir.path()).unwrap();
+    let (_model, dir) = saved_model(&tiny_config(), 5);
     let config_path = dir.path().join("config.json");
     let text = std::fs::read_to_string(&config_path).unwrap();
 
@@ -276,4 +271,32 @@ fn bad_config_and_corrupt_weights_are_clear_errors() {
     std::fs::remove_file(&config_path).unwrap();
     let message = T5::<B>::load(dir.path(), &device).unwrap_err().to_string();
     assert!(message.contains("config.json"), "{message}");
+}
+
+/// Every parameter id a module visits.
+struct Ids(Vec<ParamId>);
+
+impl<Bk: Backend> ModuleVisitor<Bk> for Ids {
+    fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<Bk, D>>) {
+        self.0.push(param.id);
+    }
+}
+
+fn ids(model: &T5<B>) -> HashSet<ParamId> {
+    let mut ids = Ids(Vec::new());
+    model.visit(&mut ids);
+    assert_eq!(ids.0, model.param_ids(), "ids in build order");
+    ids.0.into_iter().collect()
+}
+
+#[test]
+fn two_models_never_share_a_parameter_id() {
+    let device = Default::default();
+    // The same config and seed: the same tensors, but other parameters.
+    let first = T5::<B>::random(&tiny_config(), 4, &device).unwrap();
+    let second = T5::<B>::random(&tiny_config(), 4, &device).unwrap();
+    let (a, b) = (ids(&first), ids(&second));
+    assert_eq!(a.len(), first.param_names().len(), "ids repeat in a model");
+    assert_eq!(b.len(), second.param_names().len(), "ids repeat in a model");
+    assert!(a.is_disjoint(&b), "two models share parameter ids");
 }

@@ -4,10 +4,13 @@
 //! transformers 5.24.0). The Rust model must load them as they are and agree
 //! to within 1e-4.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 
 use burn::backend::Flex;
 use burn::tensor::{Int, Tensor, TensorData};
+use common::max_diff;
 use recalign_t5::{T5, cross_entropy};
 
 type B = Flex;
@@ -63,14 +66,6 @@ fn read_reference(dir: &Path) -> Reference {
     }
 }
 
-fn max_diff(a: &[f32], b: &[f32]) -> f32 {
-    assert_eq!(a.len(), b.len());
-    a.iter()
-        .zip(b)
-        .map(|(x, y)| (x - y).abs())
-        .fold(0.0, f32::max)
-}
-
 fn check(name: &str) {
     let dir = fixture(name);
     let reference = read_reference(&dir);
@@ -120,18 +115,8 @@ fn original_t5_style_tied_checkpoint_matches_hf() {
 #[test]
 fn teacher_forcing_inputs_are_hf_shift_right() {
     let reference = read_reference(&fixture("gated"));
-    let labels = reference
-        .labels
-        .into_data()
-        .convert::<i64>()
-        .to_vec::<i64>()
-        .unwrap();
-    let decoder = reference
-        .decoder_input_ids
-        .into_data()
-        .convert::<i64>()
-        .to_vec::<i64>()
-        .unwrap();
+    let [labels, decoder] = [reference.labels, reference.decoder_input_ids]
+        .map(|ids| ids.into_data().convert::<i64>().to_vec::<i64>().unwrap());
     let width = labels.len() / 3;
     for row in 0..3 {
         let row_labels = &labels[row * width..(row + 1) * width];
