@@ -10,13 +10,13 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use burn::tensor::TensorData;
+use recalign_model_dir::{ModelDir, ModelFile};
+use recalign_runtime::{IoError, staging_dir, write_atomically};
 use serde::{Deserialize, Serialize};
 
 use crate::config::TrainConfig;
-use crate::error::{Error, Result, io};
+use crate::error::{Error, Result};
 
-/// Folder of the checkpoints inside the output directory.
-pub const CHECKPOINTS: &str = "checkpoints";
 /// Trainer state file of a checkpoint.
 pub const STATE_FILE: &str = "trainer_state.json";
 /// Optimizer state file of a checkpoint.
@@ -52,13 +52,13 @@ pub fn dir_name(step: u64) -> String {
 
 /// The newest complete checkpoint under `out`, if any.
 pub fn latest(out: &Path) -> Result<Option<PathBuf>> {
-    let dir = out.join(CHECKPOINTS);
+    let dir = ModelDir::new(out).file(ModelFile::Checkpoints);
     if !dir.is_dir() {
         return Ok(None);
     }
     let mut best: Option<(u64, PathBuf)> = None;
-    for entry in std::fs::read_dir(&dir).map_err(io(&dir))? {
-        let path = entry.map_err(io(&dir))?.path();
+    for entry in std::fs::read_dir(&dir).map_err(IoError::at(&dir))? {
+        let path = entry.map_err(IoError::at(&dir))?.path();
         let Some(step) = path
             .file_name()
             .and_then(|n| n.to_str())
@@ -82,26 +82,23 @@ pub fn save(
     keep: usize,
     write: impl FnOnce(&Path) -> Result<()>,
 ) -> Result<PathBuf> {
-    let dir = out.join(CHECKPOINTS);
-    std::fs::create_dir_all(&dir).map_err(io(&dir))?;
-    let staging = tempfile::Builder::new()
-        .prefix(".saving-")
-        .tempdir_in(&dir)
-        .map_err(io(&dir))?;
+    let dir = ModelDir::new(out).file(ModelFile::Checkpoints);
+    std::fs::create_dir_all(&dir).map_err(IoError::at(&dir))?;
+    let staging = staging_dir(&dir)?;
     write(staging.path())?;
     let target = dir.join(dir_name(step));
     if target.exists() {
-        std::fs::remove_dir_all(&target).map_err(io(&target))?;
+        std::fs::remove_dir_all(&target).map_err(IoError::at(&target))?;
     }
     let staged = staging.keep();
-    std::fs::rename(&staged, &target).map_err(io(&target))?;
+    std::fs::rename(&staged, &target).map_err(IoError::at(&target))?;
     prune(&dir, keep)?;
     Ok(target)
 }
 
 fn prune(dir: &Path, keep: usize) -> Result<()> {
     let mut steps: Vec<PathBuf> = std::fs::read_dir(dir)
-        .map_err(io(dir))?
+        .map_err(IoError::at(dir))?
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| {
             p.file_name()
@@ -112,7 +109,7 @@ fn prune(dir: &Path, keep: usize) -> Result<()> {
     steps.sort();
     let excess = steps.len().saturating_sub(keep);
     for old in &steps[..excess] {
-        std::fs::remove_dir_all(old).map_err(io(old))?;
+        std::fs::remove_dir_all(old).map_err(IoError::at(old))?;
     }
     Ok(())
 }
@@ -120,13 +117,13 @@ fn prune(dir: &Path, keep: usize) -> Result<()> {
 /// Writes `state` as pretty JSON.
 pub fn write_state(path: &Path, state: &TrainerState) -> Result<()> {
     let text = serde_json::to_string_pretty(state).expect("state serialises");
-    recalign_t5::write_atomically(path, text.as_bytes())?;
+    write_atomically(path, text.as_bytes())?;
     Ok(())
 }
 
 /// Reads a `trainer_state.json`.
 pub fn read_state(path: &Path) -> Result<TrainerState> {
-    let text = std::fs::read_to_string(path).map_err(io(path))?;
+    let text = std::fs::read_to_string(path).map_err(IoError::at(path))?;
     serde_json::from_str(&text).map_err(|e| Error::Checkpoint {
         path: path.to_owned(),
         message: e.to_string(),
@@ -135,7 +132,7 @@ pub fn read_state(path: &Path) -> Result<TrainerState> {
 
 /// Writes named f32 tensors as safetensors, atomically.
 pub fn write_tensors(path: &Path, tensors: &[(String, TensorData)]) -> Result<()> {
-    recalign_t5::write_atomically(path, &recalign_t5::weights::safetensors_bytes(tensors))?;
+    write_atomically(path, &recalign_t5::weights::safetensors_bytes(tensors))?;
     Ok(())
 }
 

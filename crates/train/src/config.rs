@@ -134,11 +134,7 @@ impl TrainConfig {
             ("max_target_tokens", self.max_target_tokens),
             ("keep_checkpoints", self.keep_checkpoints),
         ];
-        for (key, value) in positive {
-            if value == 0 {
-                return Err(format!("train.{key}: must be at least 1"));
-            }
-        }
+        recalign_runtime::settings::require_positive("train", &positive)?;
         if self.max_input_tokens < 2 || self.max_target_tokens < 2 {
             return Err(
                 "train.max_input_tokens / max_target_tokens: must be at least 2".to_owned(),

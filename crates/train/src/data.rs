@@ -15,11 +15,13 @@ use burn::tensor::{Int, Tensor, TensorData, backend::Backend};
 use rand::SeedableRng;
 use rand::seq::SliceRandom;
 use rand_chacha::ChaCha8Rng;
+use recalign_model_dir::truncate_input;
+use recalign_runtime::IoError;
 use recalign_t5::{IGNORE_INDEX, shift_right};
 use recalign_tokenizer::T5Tokenizer;
 use serde::Deserialize;
 
-use crate::error::{Error, Result, io};
+use crate::error::{Error, Result};
 
 /// Batches sorted together by length.
 const POOL_BATCHES: usize = 64;
@@ -45,11 +47,11 @@ struct Line {
 /// Reads the pairs of a samples file (`.jsonl` or `.jsonl.gz`), at most
 /// `limit`; errors name the file, line and field.
 pub fn read_pairs(path: &Path, limit: Option<usize>) -> Result<Vec<Pair>> {
-    let file = std::fs::File::open(path).map_err(io(path))?;
+    let file = std::fs::File::open(path).map_err(IoError::at(path))?;
     let mut reader = BufReader::new(file);
     let gzip = reader
         .fill_buf()
-        .map_err(io(path))?
+        .map_err(IoError::at(path))?
         .starts_with(&[0x1f, 0x8b]);
     let reader: Box<dyn Read> = if gzip {
         Box::new(flate2::read::MultiGzDecoder::new(reader))
@@ -61,7 +63,7 @@ pub fn read_pairs(path: &Path, limit: Option<usize>) -> Result<Vec<Pair>> {
         if limit.is_some_and(|limit| pairs.len() >= limit) {
             break;
         }
-        let line = line.map_err(io(path))?;
+        let line = line.map_err(IoError::at(path))?;
         if line.trim().is_empty() {
             continue;
         }
@@ -137,9 +139,8 @@ impl Examples {
                         tasks.len() - 1
                     }
                 };
-                if input.len() > max_input {
+                if truncate_input(&mut input, max_input) {
                     truncated_inputs += 1;
-                    input.drain(..input.len() - max_input);
                 }
                 if target.len() > max_target {
                     truncated_targets += 1;

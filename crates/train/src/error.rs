@@ -9,13 +9,8 @@ pub type Result<T> = std::result::Result<T, Error>;
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// A file could not be read or written.
-    #[error("{}: {source}", path.display())]
-    Io {
-        /// The file.
-        path: PathBuf,
-        /// The cause.
-        source: std::io::Error,
-    },
+    #[error(transparent)]
+    Io(#[from] recalign_runtime::IoError),
     /// A sample line is not valid.
     #[error("{}:{line}: {message}", path.display())]
     Sample {
@@ -45,12 +40,15 @@ pub enum Error {
     /// The model could not be loaded or saved.
     #[error(transparent)]
     Model(#[from] recalign_t5::Error),
+    /// The model directory is not valid, or its tokenizer does not fit.
+    #[error(transparent)]
+    ModelDir(#[from] recalign_model_dir::Error),
     /// The tokenizer could not be loaded, trained or used.
     #[error(transparent)]
     Tokenizer(#[from] recalign_tokenizer::Error),
     /// The requested device is not available in this build or machine.
-    #[error("device `{0}`")]
-    Device(String),
+    #[error(transparent)]
+    Device(#[from] recalign_runtime::DeviceError),
     /// Training diverged (a non-finite loss).
     #[error("training diverged at step {step}: loss is {loss}")]
     Diverged {
@@ -59,11 +57,4 @@ pub enum Error {
         /// The loss seen.
         loss: f64,
     },
-}
-
-pub(crate) fn io(path: &std::path::Path) -> impl FnOnce(std::io::Error) -> Error + '_ {
-    move |source| Error::Io {
-        path: path.to_owned(),
-        source,
-    }
 }

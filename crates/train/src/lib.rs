@@ -6,20 +6,19 @@
 //! warm-up and decay schedule, gradient clipping and accumulation,
 //! validation loss, and HF-layout checkpoints that resume exactly
 //! ([`checkpoint`]). The backend is a type parameter: the binary picks CPU
-//! (`Flex`) or CUDA at run time ([`device`]).
+//! (`Flex`) or CUDA at run time ([`recalign_runtime::device`]).
 
 pub mod checkpoint;
 pub mod config;
 pub mod data;
-pub mod device;
 pub mod error;
 pub mod optim;
 pub mod trainer;
 
 pub use config::{Schedule, TrainConfig};
-pub use device::{BackendJob, DeviceChoice};
 pub use error::{Error, Result};
 pub use optim::{Optimizer, OptimizerConfig};
+pub use recalign_runtime::{DeviceChoice, DeviceError, TrainingJob};
 pub use trainer::{
     ModelSource, Observer, Plan, Quiet, RunOptions, StepReport, TrainSummary, ValidReport, train,
     train_tokenizer, validate,

@@ -211,11 +211,17 @@ impl<B: AutodiffBackend> Optimizer<B> {
         model.map(&mut mapper)
     }
 
-    /// The state as named tensors (`{param}.{slot}`) for saving.
-    pub fn named_state(&self, names: &[String]) -> Vec<(String, TensorData)> {
+    /// The state as named tensors (`{param}.{slot}`) for saving; `ids[i]`
+    /// is the parameter named `names[i]`. Files are keyed by name, never by
+    /// id: ids are unique to one model in one process.
+    pub fn named_state(&self, ids: &[ParamId], names: &[String]) -> Vec<(String, TensorData)> {
+        let by_id: HashMap<ParamId, &String> = ids.iter().copied().zip(names).collect();
         let mut out = Vec::new();
         for (id, slots) in &self.state {
-            let name = &names[id.val() as usize];
+            let Some(name) = by_id.get(id) else {
+                debug_assert!(false, "optimizer state for a parameter of another model");
+                continue;
+            };
             let factored =
                 slots.len() == 2 && matches!(self.config, OptimizerConfig::Adafactor { .. });
             for (slot, tensor) in self.config.slots(factored).iter().zip(slots) {
@@ -226,11 +232,14 @@ impl<B: AutodiffBackend> Optimizer<B> {
         out
     }
 
-    /// Restores the state saved by [`named_state`](Self::named_state).
+    /// Restores the state saved by [`named_state`](Self::named_state) for
+    /// the parameters `ids`, named `names`.
+    #[allow(clippy::too_many_arguments)]
     pub fn restore(
         config: OptimizerConfig,
         steps: u64,
         tensors: BTreeMap<String, TensorData>,
+        ids: &[ParamId],
         names: &[String],
         shapes: &[Vec<usize>],
         device: &burn::tensor::Device<B::InnerBackend>,
@@ -238,7 +247,7 @@ impl<B: AutodiffBackend> Optimizer<B> {
     ) -> Result<Self> {
         let mut tensors = tensors;
         let mut state = HashMap::new();
-        for (index, (name, dims)) in names.iter().zip(shapes).enumerate() {
+        for ((&id, name), dims) in ids.iter().zip(names).zip(shapes) {
             let factored = dims.len() >= 2 && matches!(config, OptimizerConfig::Adafactor { .. });
             let slots: Vec<Option<TensorData>> = config
                 .slots(factored)
@@ -266,7 +275,7 @@ impl<B: AutodiffBackend> Optimizer<B> {
                     Ok(Tensor::from_data(data, device))
                 })
                 .collect::<Result<Vec<_>>>()?;
-            state.insert(ParamId::from(index as u64), slots);
+            state.insert(id, slots);
         }
         if let Some(name) = tensors.keys().next() {
             return Err(Error::Checkpoint {

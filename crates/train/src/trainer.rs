@@ -16,6 +16,8 @@ use burn::module::{AutodiffModule, Module};
 use burn::optim::{GradientsAccumulator, GradientsParams};
 use burn::tensor::ElementConversion;
 use burn::tensor::backend::{AutodiffBackend, Backend};
+use recalign_model_dir::{ModelDir, ModelFile, check_agreement};
+use recalign_runtime::{IoError, write_atomically};
 use recalign_t5::{Preset, T5, cross_entropy, token_log_probs};
 use recalign_tokenizer::{T5Tokenizer, TrainOptions};
 use serde::Serialize;
@@ -23,15 +25,8 @@ use serde::Serialize;
 use crate::checkpoint::{self, OPTIMIZER_FILE, STATE_FILE, TrainerState};
 use crate::config::TrainConfig;
 use crate::data::{Examples, HostBatch, Pair, epoch_plan, read_pairs};
-use crate::error::{Error, Result, io};
+use crate::error::{Error, Result};
 use crate::optim::Optimizer;
-
-/// Tokenizer file of a model directory.
-pub const TOKENIZER_FILE: &str = "tokenizer.json";
-/// The run's settings, written beside the model.
-pub const RUN_CONFIG_FILE: &str = "train.toml";
-/// Summary of a finished run.
-pub const SUMMARY_FILE: &str = "train-summary.json";
 
 /// Pairs read from the training file to train a tokenizer from scratch.
 const TOKENIZER_CORPUS: usize = 20_000;
@@ -182,35 +177,6 @@ pub fn train_tokenizer(train_samples: &Path, preset: Preset) -> Result<T5Tokeniz
     )?)
 }
 
-fn check_agreement<B: Backend>(
-    model: &T5<B>,
-    tokenizer: &T5Tokenizer,
-    origin: &Path,
-) -> Result<()> {
-    let config = model.config();
-    let mismatch = |message: String| Error::Checkpoint {
-        path: origin.to_owned(),
-        message,
-    };
-    if tokenizer.vocab_size() > config.vocab_size {
-        return Err(mismatch(format!(
-            "the tokenizer has {} tokens but the model's vocab_size is {}",
-            tokenizer.vocab_size(),
-            config.vocab_size
-        )));
-    }
-    if tokenizer.pad_id() != config.pad_token_id || tokenizer.eos_id() != config.eos_token_id {
-        return Err(mismatch(format!(
-            "tokenizer <pad>/</s> ids {}/{} differ from the config's pad_token_id/eos_token_id {}/{}",
-            tokenizer.pad_id(),
-            tokenizer.eos_id(),
-            config.pad_token_id,
-            config.eos_token_id
-        )));
-    }
-    Ok(())
-}
-
 /// Settings that may change between a checkpoint and its resumed run.
 fn resumable(config: &TrainConfig) -> TrainConfig {
     TrainConfig {
@@ -234,7 +200,7 @@ pub fn train<B: AutodiffBackend>(
         message,
     })?;
     let out = &options.out;
-    std::fs::create_dir_all(out).map_err(io(out))?;
+    std::fs::create_dir_all(out).map_err(IoError::at(out))?;
     let resume_dir = if options.resume {
         checkpoint::latest(out)?
     } else {
@@ -243,12 +209,8 @@ pub fn train<B: AutodiffBackend>(
 
     // Tokenizer and model: from the checkpoint, a pretrained directory, or fresh.
     let (tokenizer, mut model) = match (&resume_dir, &options.model) {
-        (Some(dir), _) => (
-            T5Tokenizer::from_file(&dir.join(TOKENIZER_FILE))?,
-            T5::<B>::load(dir, device)?,
-        ),
-        (None, ModelSource::Pretrained(dir)) => (
-            T5Tokenizer::from_file(&dir.join(TOKENIZER_FILE))?,
+        (Some(dir), _) | (None, ModelSource::Pretrained(dir)) => (
+            ModelDir::new(dir).load_tokenizer()?,
             T5::<B>::load(dir, device)?,
         ),
         (None, ModelSource::Preset(preset)) => {
@@ -258,7 +220,9 @@ pub fn train<B: AutodiffBackend>(
             (tokenizer, model)
         }
     };
-    check_agreement(&model, &tokenizer, resume_dir.as_deref().unwrap_or(out))?;
+    let tokenizer_origin =
+        ModelDir::new(resume_dir.as_deref().unwrap_or(out)).file(ModelFile::Tokenizer);
+    check_agreement(model.config(), &tokenizer, &tokenizer_origin)?;
 
     let pairs = read_pairs(&options.train_samples, None)?;
     if pairs.is_empty() {
@@ -328,6 +292,7 @@ pub fn train<B: AutodiffBackend>(
             config.optimizer,
             saved.step,
             checkpoint::read_tensors(&optimizer_file)?,
+            model.param_ids(),
             model.param_names(),
             &shapes,
             device,
@@ -351,12 +316,15 @@ pub fn train<B: AutodiffBackend>(
 
     let save_model = |model: &T5<B>, dir: &Path| -> Result<()> {
         model.valid().save(dir)?;
-        tokenizer.save(&dir.join(TOKENIZER_FILE))?;
+        tokenizer.save(&ModelDir::new(dir).file(ModelFile::Tokenizer))?;
         let text = toml::to_string(&TrainFile {
             train: config.clone(),
         })
         .expect("settings serialise");
-        recalign_t5::write_atomically(&dir.join(RUN_CONFIG_FILE), text.as_bytes())?;
+        write_atomically(
+            &ModelDir::new(dir).file(ModelFile::TrainingRecord),
+            text.as_bytes(),
+        )?;
         Ok(())
     };
 
@@ -379,6 +347,7 @@ pub fn train<B: AutodiffBackend>(
     while state.step < total_steps {
         let step_started = Instant::now();
         let step = state.step + 1;
+        let _step_span = tracing::debug_span!("train_step", step).entered();
         let mut accumulator = GradientsAccumulator::new();
         let (mut loss_sum, mut tokens) = (0.0, 0usize);
         let data_epoch = state.epoch;
@@ -403,7 +372,9 @@ pub fn train<B: AutodiffBackend>(
             );
             let loss = cross_entropy(logits, batch.labels);
             loss_sum += loss.clone().into_scalar().elem::<f64>();
+            let backward = tracing::debug_span!("backward").entered();
             let grads = GradientsParams::from_grads(loss.backward(), &model);
+            drop(backward);
             accumulator.accumulate(&model, grads);
         }
         let loss = loss_sum / config.grad_accum as f64;
@@ -418,7 +389,8 @@ pub fn train<B: AutodiffBackend>(
             _ => 1.0,
         };
         let learning_rate = config.learning_rate_at(step, total_steps);
-        model = optimizer.step(model, grads, learning_rate, average * clip);
+        model = tracing::debug_span!("optimizer_step")
+            .in_scope(|| optimizer.step(model, grads, learning_rate, average * clip));
         state.step = step;
         state.train_losses.push(loss);
         first_loss.get_or_insert(loss);
@@ -448,7 +420,7 @@ pub fn train<B: AutodiffBackend>(
                 save_model(&model, dir)?;
                 checkpoint::write_tensors(
                     &dir.join(OPTIMIZER_FILE),
-                    &optimizer.named_state(model.param_names()),
+                    &optimizer.named_state(model.param_ids(), model.param_names()),
                 )?;
                 checkpoint::write_state(&dir.join(STATE_FILE), &state)
             })?;
@@ -476,7 +448,10 @@ pub fn train<B: AutodiffBackend>(
         out: out.clone(),
     };
     let text = serde_json::to_string_pretty(&summary).expect("summary serialises");
-    recalign_t5::write_atomically(&out.join(SUMMARY_FILE), text.as_bytes())?;
+    write_atomically(
+        &ModelDir::new(out).file(ModelFile::Summary),
+        text.as_bytes(),
+    )?;
     Ok(summary)
 }
 

@@ -6,13 +6,14 @@ use burn::tensor::backend::AutodiffBackend;
 use recalign_t5::Preset;
 use recalign_train::data::read_pairs;
 use recalign_train::{
-    BackendJob, DeviceChoice, ModelSource, Quiet, RunOptions, TrainConfig, train,
+    DeviceChoice, ModelSource, Quiet, RunOptions, TrainConfig, TrainingJob, train,
 };
 
 struct Job(RunOptions);
 
-impl BackendJob for Job {
+impl TrainingJob for Job {
     type Output = recalign_train::TrainSummary;
+    type Error = recalign_train::Error;
     fn run<B: AutodiffBackend>(self, device: B::Device) -> recalign_train::Result<Self::Output> {
         train::<B>(&self.0, &device, &mut Quiet)
     }
@@ -22,26 +23,25 @@ impl BackendJob for Job {
 fn bad_sample_lines_are_named() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("train.jsonl");
-    std::fs::write(
-        &path,
-        "{\"task\":\"retrieval\",\"input\":\"a\",\"target\":\"1\"}\n{\"task\":\"retrieval\",\"input\":\"a\"}\n",
-    )
-    .unwrap();
-    let message = read_pairs(&path, None).unwrap_err().to_string();
-    assert!(
-        message.contains("train.jsonl:2") && message.contains("target"),
-        "{message}"
-    );
-    std::fs::write(
-        &path,
-        "{\"task\":\"mim\",\"input\":\"a\",\"target\":\"\"}\n",
-    )
-    .unwrap();
-    let message = read_pairs(&path, None).unwrap_err().to_string();
-    assert!(
-        message.contains("train.jsonl:1") && message.contains("`target` is empty"),
-        "{message}"
-    );
+    // (file contents, what the error must name)
+    let cases = [
+        (
+            "{\"task\":\"retrieval\",\"input\":\"a\",\"target\":\"1\"}\n{\"task\":\"retrieval\",\"input\":\"a\"}\n",
+            ["train.jsonl:2", "target"],
+        ),
+        (
+            "{\"task\":\"mim\",\"input\":\"a\",\"target\":\"\"}\n",
+            ["train.jsonl:1", "`target` is empty"],
+        ),
+    ];
+    for (text, [place, field]) in cases {
+        std::fs::write(&path, text).unwrap();
+        let message = read_pairs(&path, None).unwrap_err().to_string();
+        assert!(
+            message.contains(place) && message.contains(field),
+            "{message}"
+        );
+    }
 }
 
 #[test]
@@ -60,14 +60,16 @@ fn resuming_with_other_data_or_settings_is_refused() {
         max_steps: Some(2),
         ..common::tiny_settings()
     };
-    DeviceChoice::Cpu.run(Job(options(config.clone()))).unwrap();
+    DeviceChoice::Cpu
+        .train(Job(options(config.clone())))
+        .unwrap();
 
     let other = TrainConfig {
         learning_rate: 0.5,
         ..config.clone()
     };
     let message = DeviceChoice::Cpu
-        .run(Job(options(other)))
+        .train(Job(options(other)))
         .unwrap_err()
         .to_string();
     assert!(
@@ -77,7 +79,7 @@ fn resuming_with_other_data_or_settings_is_refused() {
 
     common::write_samples(dir.path(), "train.jsonl", 32, 1);
     let message = DeviceChoice::Cpu
-        .run(Job(options(config)))
+        .train(Job(options(config)))
         .unwrap_err()
         .to_string();
     assert!(message.contains("samples differ"), "{message}");
@@ -98,7 +100,7 @@ fn cuda_without_the_feature_is_a_clear_error() {
         resume: false,
     };
     let message = DeviceChoice::Cuda(0)
-        .run(Job(options))
+        .train(Job(options))
         .unwrap_err()
         .to_string();
     assert!(message.contains("--features cuda"), "{message}");

@@ -11,8 +11,9 @@ use recalign_train::{DeviceChoice, ModelSource, Quiet, RunOptions, train};
 
 struct Job(RunOptions);
 
-impl recalign_train::BackendJob for Job {
+impl recalign_train::TrainingJob for Job {
     type Output = recalign_train::TrainSummary;
+    type Error = recalign_train::Error;
     fn run<B: burn::tensor::backend::AutodiffBackend>(
         self,
         device: B::Device,
@@ -39,7 +40,7 @@ fn loss_falls_and_the_model_is_saved() {
         model: ModelSource::Preset(Preset::Tiny),
         resume: false,
     };
-    let summary = DeviceChoice::Cpu.run(Job(options)).unwrap();
+    let summary = DeviceChoice::Cpu.train(Job(options)).unwrap();
     assert_eq!(summary.steps, 60);
     let (first, last) = (summary.first_loss.unwrap(), summary.last_loss.unwrap());
     assert!(last < first * 0.6, "training loss {first} → {last}");

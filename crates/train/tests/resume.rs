@@ -7,7 +7,7 @@ mod common;
 use burn::tensor::backend::AutodiffBackend;
 use recalign_t5::Preset;
 use recalign_train::{
-    BackendJob, DeviceChoice, ModelSource, Observer, OptimizerConfig, RunOptions, train,
+    DeviceChoice, ModelSource, Observer, OptimizerConfig, RunOptions, TrainingJob, train,
 };
 
 struct StopAfter(u64, u64);
@@ -23,8 +23,9 @@ impl Observer for StopAfter {
 
 struct Job(RunOptions, u64);
 
-impl BackendJob for Job {
+impl TrainingJob for Job {
     type Output = recalign_train::TrainSummary;
+    type Error = recalign_train::Error;
     fn run<B: AutodiffBackend>(self, device: B::Device) -> recalign_train::Result<Self::Output> {
         train::<B>(&self.0, &device, &mut StopAfter(self.1, 0))
     }
@@ -52,18 +53,18 @@ fn check(optimizer: OptimizerConfig) {
     common::write_samples(dir.path(), "valid.jsonl", 16, 3);
 
     let whole = DeviceChoice::Cpu
-        .run(Job(options(dir.path(), "whole", optimizer), u64::MAX))
+        .train(Job(options(dir.path(), "whole", optimizer), u64::MAX))
         .unwrap();
     assert_eq!(whole.steps, 6);
 
     let first = DeviceChoice::Cpu
-        .run(Job(options(dir.path(), "parts", optimizer), 2))
+        .train(Job(options(dir.path(), "parts", optimizer), 2))
         .unwrap();
     assert!(first.stopped_early);
     assert_eq!(first.steps, 2);
     assert!(!dir.path().join("parts/model.safetensors").exists());
     let second = DeviceChoice::Cpu
-        .run(Job(options(dir.path(), "parts", optimizer), u64::MAX))
+        .train(Job(options(dir.path(), "parts", optimizer), u64::MAX))
         .unwrap();
     assert_eq!(second.steps, 6);
 
