@@ -16,13 +16,12 @@
 //! place, so a crash never leaves a half-written cache; a file that fails any
 //! check on load is reported and rebuilt.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
 
 use crate::dataset::Dataset;
-use crate::error::{Error, Result};
+use crate::error::{Error, FileErrors, Result};
 use crate::prepare::PrepareConfig;
 use crate::spec::Source;
 
@@ -137,39 +136,9 @@ impl DatasetCache {
             path: path.clone(),
             reason,
         })?;
-        write_atomically(&path, &bytes)?;
+        recalign_runtime::write_atomically(&path, &bytes)?;
         Ok(path)
     }
-}
-
-/// A temporary file in `dir` to be renamed into place once complete, with
-/// the permissions an ordinary new file gets (`tempfile` alone makes it
-/// private to its owner).
-pub fn temp_file_in(dir: &Path) -> std::io::Result<tempfile::NamedTempFile> {
-    let mut builder = tempfile::Builder::new();
-    builder.prefix(".recalign.tmp");
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        builder.permissions(std::fs::Permissions::from_mode(0o666));
-    }
-    builder.tempfile_in(dir)
-}
-
-/// Writes `bytes` to a temporary file beside `path`, syncs it, and renames it
-/// over `path`: readers see the old file or the new one, never a torn one.
-pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
-    let dir = path
-        .parent()
-        .filter(|d| !d.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let mut tmp = temp_file_in(dir).map_err(|e| Error::io(dir, e))?;
-    tmp.write_all(bytes).map_err(|e| Error::io(tmp.path(), e))?;
-    tmp.as_file()
-        .sync_all()
-        .map_err(|e| Error::io(tmp.path(), e))?;
-    tmp.persist(path).map_err(|e| Error::io(path, e.error))?;
-    Ok(())
 }
 
 fn encode(dataset: &Dataset, key: &CacheKey) -> Result<Vec<u8>, String> {

@@ -16,9 +16,8 @@ use rand::Rng;
 use rand::seq::SliceRandom;
 use serde::{Deserialize, Serialize};
 
-use crate::cache::write_atomically;
 use crate::dataset::{Dataset, ItemIdx, Split, UserIdx};
-use crate::error::{Error, Result};
+use crate::error::{Error, FileErrors, Result};
 use crate::ids::seeded_rng;
 
 /// The distinct items of a user's whole sequence, sorted, for membership tests.
@@ -148,7 +147,7 @@ pub fn write_lists(path: &Path, lists: &[CandidateList]) -> Result<()> {
         serde_json::to_writer(&mut text, list).map_err(|e| Error::io(path, e.into()))?;
         text.push(b'\n');
     }
-    write_atomically(path, &text)
+    Ok(recalign_runtime::write_atomically(path, &text)?)
 }
 
 /// Reads candidate lists written by [`write_lists`] and checks them against

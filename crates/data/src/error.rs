@@ -2,10 +2,13 @@
 //!
 //! Every variant that comes from a file names the file, and where it can, the
 //! line and the field, so that a user can open the file at the right place.
+//! The I/O, line and field errors are recalign-runtime's, shared by every
+//! crate; [`FileErrors`] gives `Error::io`, `Error::field` and `Error::line`.
 
-use std::fmt;
 use std::io;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
+
+pub use recalign_runtime::{FieldError, FileErrors, IoError, LineError};
 
 /// Result alias used throughout the crate.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -16,14 +19,8 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 pub enum Error {
     // === I/O ===
     /// A file could not be opened, read or written.
-    #[error("{}: {source}", path.display())]
-    Io {
-        /// The file.
-        path: PathBuf,
-        /// The underlying error.
-        #[source]
-        source: io::Error,
-    },
+    #[error(transparent)]
+    Io(#[from] IoError),
     /// A gzip stream ended early or is corrupt.
     #[error(
         "{}: gzip stream is truncated or corrupt (after line {line}): {source}",
@@ -41,27 +38,11 @@ pub enum Error {
 
     // === Bad input ===
     /// A field of one line has a bad or missing value.
-    #[error("{}:{line}: field `{field}`: {message}", path.display())]
-    Field {
-        /// The file.
-        path: PathBuf,
-        /// 1-based line number.
-        line: u64,
-        /// The field, as named in the file format.
-        field: String,
-        /// What is wrong with it.
-        message: String,
-    },
+    #[error(transparent)]
+    Field(#[from] FieldError),
     /// A line cannot be parsed at all (not JSON, not UTF-8, wrong column count).
-    #[error("{}:{line}: {message}", path.display())]
-    Line {
-        /// The file.
-        path: PathBuf,
-        /// 1-based line number.
-        line: u64,
-        /// What is wrong with it.
-        message: String,
-    },
+    #[error(transparent)]
+    Line(#[from] LineError),
     /// A file holds no records.
     #[error("{}: file is empty (no records)", path.display())]
     Empty {
@@ -115,39 +96,12 @@ pub enum Error {
 }
 
 impl Error {
-    /// An I/O error on `path`.
-    pub fn io(path: impl Into<PathBuf>, source: io::Error) -> Self {
-        Error::Io {
-            path: path.into(),
-            source,
-        }
-    }
-
-    /// A bad value in `field` on `line` of `path`.
-    pub fn field(path: &Path, line: u64, field: &str, message: impl fmt::Display) -> Self {
-        Error::Field {
-            path: path.to_path_buf(),
-            line,
-            field: field.to_string(),
-            message: message.to_string(),
-        }
-    }
-
-    /// A line of `path` that cannot be parsed.
-    pub fn line(path: &Path, line: u64, message: impl fmt::Display) -> Self {
-        Error::Line {
-            path: path.to_path_buf(),
-            line,
-            message: message.to_string(),
-        }
-    }
-
     /// The 1-based line an error points at, if it points at one.
     pub fn line_number(&self) -> Option<u64> {
         match self {
-            Error::Field { line, .. } | Error::Line { line, .. } | Error::Gzip { line, .. } => {
-                Some(*line)
-            }
+            Error::Field(FieldError { line, .. })
+            | Error::Line(LineError { line, .. })
+            | Error::Gzip { line, .. } => Some(*line),
             _ => None,
         }
     }

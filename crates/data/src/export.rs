@@ -12,9 +12,10 @@
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
-use crate::cache::write_atomically;
+use recalign_runtime::write_atomically;
+
 use crate::dataset::{Dataset, Event, Split, UserIdx};
-use crate::error::{Error, Result};
+use crate::error::{Error, FileErrors, Result};
 
 const HEADER: &str = "user_id\titem_id\trating\ttimestamp\n";
 

@@ -19,6 +19,35 @@ use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+/// Implements `Display` as `name()` and `FromStr` as its inverse for an
+/// option enum with `ALL` and `name()` ([`IdScheme`], [`crate::TieRule`]):
+/// an unknown name is an error that lists the choices
+/// (``unknown tie rule `x` (file-order, item-id, shuffle)``).
+macro_rules! display_and_parse_by_name {
+    ($ty:ty, $what:literal) => {
+        impl std::fmt::Display for $ty {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.name())
+            }
+        }
+
+        impl std::str::FromStr for $ty {
+            type Err = String;
+
+            fn from_str(s: &str) -> std::result::Result<Self, Self::Err> {
+                Self::ALL
+                    .into_iter()
+                    .find(|c| c.name() == s)
+                    .ok_or_else(|| {
+                        let names: Vec<&str> = Self::ALL.iter().map(|c| c.name()).collect();
+                        format!("unknown {} `{s}` ({})", $what, names.join(", "))
+                    })
+            }
+        }
+    };
+}
+pub(crate) use display_and_parse_by_name;
+
 /// How item identifiers are assigned.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -35,6 +64,13 @@ pub enum IdScheme {
 }
 
 impl IdScheme {
+    /// Every scheme.
+    pub const ALL: [IdScheme; 3] = [
+        IdScheme::Random,
+        IdScheme::SequentialTrain,
+        IdScheme::Sequential,
+    ];
+
     /// The name used on the command line and in config files.
     pub fn name(self) -> &'static str {
         match self {
@@ -50,26 +86,7 @@ impl IdScheme {
     }
 }
 
-impl std::fmt::Display for IdScheme {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.name())
-    }
-}
-
-impl std::str::FromStr for IdScheme {
-    type Err = String;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s {
-            "random" => Ok(IdScheme::Random),
-            "sequential-train" => Ok(IdScheme::SequentialTrain),
-            "sequential" => Ok(IdScheme::Sequential),
-            other => Err(format!(
-                "unknown id scheme `{other}` (random, sequential-train, sequential)"
-            )),
-        }
-    }
-}
+display_and_parse_by_name!(IdScheme, "id scheme");
 
 /// A deterministic random stream for `seed`, independent of every other
 /// `stream` name: the same seed gives the same choices wherever it is used,
@@ -177,6 +194,24 @@ mod tests {
         let ids = assign(IdScheme::SequentialTrain, 0, 5, s.iter().map(Vec::as_slice));
         // Train prefixes: [3, 1], [1, 2]; valid: 4, 0; test: 0, 4.
         assert_eq!(ids, vec!["5", "2", "3", "1", "4"]);
+    }
+
+    #[test]
+    fn option_names_round_trip_and_errors_list_the_choices() {
+        for scheme in IdScheme::ALL {
+            assert_eq!(scheme.to_string().parse::<IdScheme>(), Ok(scheme));
+        }
+        for rule in crate::TieRule::ALL {
+            assert_eq!(rule.to_string().parse::<crate::TieRule>(), Ok(rule));
+        }
+        assert_eq!(
+            "p5".parse::<IdScheme>().unwrap_err(),
+            "unknown id scheme `p5` (random, sequential-train, sequential)"
+        );
+        assert_eq!(
+            "time".parse::<crate::TieRule>().unwrap_err(),
+            "unknown tie rule `time` (file-order, item-id, shuffle)"
+        );
     }
 
     #[test]

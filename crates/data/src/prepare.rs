@@ -30,7 +30,7 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::dataset::{Dataset, Event, Item, ItemIdx};
-use crate::error::{Error, Result};
+use crate::error::{Error, FileErrors, Result};
 use crate::ids::{self, IdScheme, seeded_rng};
 use crate::source::{ItemMetadata, RawData, SkippedLines};
 
@@ -53,6 +53,9 @@ pub enum TieRule {
 }
 
 impl TieRule {
+    /// Every rule.
+    pub const ALL: [TieRule; 3] = [TieRule::FileOrder, TieRule::ItemId, TieRule::Shuffle];
+
     /// The name used on the command line and in config files.
     pub fn name(self) -> &'static str {
         match self {
@@ -63,26 +66,7 @@ impl TieRule {
     }
 }
 
-impl std::fmt::Display for TieRule {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.name())
-    }
-}
-
-impl std::str::FromStr for TieRule {
-    type Err = String;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s {
-            "file-order" => Ok(TieRule::FileOrder),
-            "item-id" => Ok(TieRule::ItemId),
-            "shuffle" => Ok(TieRule::Shuffle),
-            other => Err(format!(
-                "unknown tie rule `{other}` (file-order, item-id, shuffle)"
-            )),
-        }
-    }
-}
+ids::display_and_parse_by_name!(TieRule, "tie rule");
 
 /// Everything that decides how a dataset is prepared. Read from the
 /// `[prepare]` table of a TOML file; unknown keys are rejected.

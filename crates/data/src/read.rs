@@ -12,7 +12,7 @@ use std::sync::mpsc::{self, Receiver};
 
 use flate2::read::MultiGzDecoder;
 
-use crate::error::{Error, Result};
+use crate::error::{Error, FileErrors, Result};
 
 /// Receives progress while files are read. The CLI draws a bar from it; the
 /// library itself never prints.

@@ -18,7 +18,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::error::{Error, Result};
+use crate::error::{Error, FileErrors, Result};
 use crate::read::ProgressHandle;
 use crate::source::{RawData, items, mcauley, tabular};
 use crate::synthetic::{self, SyntheticConfig};

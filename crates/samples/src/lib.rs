@@ -161,14 +161,8 @@ pub enum Error {
     #[error(transparent)]
     Config(#[from] config::ConfigError),
     /// Reading or writing a file failed.
-    #[error("{}: {source}", path.display())]
-    Io {
-        /// The file.
-        path: std::path::PathBuf,
-        /// The underlying error.
-        #[source]
-        source: std::io::Error,
-    },
+    #[error(transparent)]
+    Io(#[from] recalign_runtime::IoError),
     /// The dataset layer failed.
     #[error(transparent)]
     Data(#[from] recalign_data::Error),
@@ -235,7 +229,9 @@ impl<'d> Generator<'d> {
         self.has_ratings
     }
 
-    /// The tasks that produce samples for `split`.
+    /// The tasks that produce samples for `split`: the auxiliary tasks for
+    /// [`Split::Train`] only. Samples are made for these tasks alone, which
+    /// is what keeps auxiliary samples out of the held-out splits.
     pub fn tasks(&self, split: Split) -> impl Iterator<Item = Task> + '_ {
         Task::ALL.into_iter().filter(move |&t| {
             (split == Split::Train || t.is_recommendation())

@@ -25,8 +25,8 @@ use std::path::{Path, PathBuf};
 use rayon::prelude::*;
 use recalign_data::candidates;
 use recalign_data::{Split, UserIdx};
+use recalign_runtime::{AtomicFile, IoError, write_atomically};
 use serde::Serialize;
-use tempfile::NamedTempFile;
 
 use crate::summary::Summary;
 use crate::{Error, Generator, Task};
@@ -138,13 +138,14 @@ struct TemplateRow {
 }
 
 enum Sink {
-    Plain(BufWriter<NamedTempFile>),
-    Gzip(Box<flate2::write::GzEncoder<BufWriter<NamedTempFile>>>),
+    Plain(BufWriter<AtomicFile>),
+    Gzip(Box<flate2::write::GzEncoder<BufWriter<AtomicFile>>>),
 }
 
 impl Sink {
-    fn create(dir: &Path, gzip: bool) -> Result<Self, Error> {
-        let file = recalign_data::cache::temp_file_in(dir).map_err(|e| io(dir, e))?;
+    /// Starts writing `path`, which appears only on [`Sink::persist`].
+    fn create(path: &Path, gzip: bool) -> Result<Self, Error> {
+        let file = AtomicFile::create(path)?;
         let buffered = BufWriter::with_capacity(1 << 16, file);
         Ok(if gzip {
             Sink::Gzip(Box::new(flate2::write::GzEncoder::new(
@@ -171,17 +172,12 @@ impl Sink {
         let file = buffered
             .into_inner()
             .map_err(|e| io(path, e.into_error()))?;
-        file.as_file().sync_all().map_err(|e| io(path, e))?;
-        file.persist(path).map_err(|e| io(path, e.error))?;
-        Ok(())
+        Ok(file.commit()?)
     }
 }
 
 fn io(path: &Path, source: std::io::Error) -> Error {
-    Error::Io {
-        path: path.to_path_buf(),
-        source,
-    }
+    IoError::new(path, source).into()
 }
 
 /// Writes `generator`'s samples into `dir`; `progress(users)` is called as
@@ -201,7 +197,7 @@ pub fn write(
     let mut summary = Summary::default();
     for &split in &options.splits {
         let path = dir.join(format!("{split}{suffix}.{ext}"));
-        let sink = Sink::create(dir, options.gzip)?;
+        let sink = Sink::create(&path, options.gzip)?;
         let epochs = if split == Split::Train {
             generator.config().epochs
         } else {
@@ -279,7 +275,7 @@ pub fn write(
         summary: &summary,
     };
     let bytes = serde_json::to_vec_pretty(&manifest).map_err(|e| io(&manifest_path, e.into()))?;
-    recalign_data::cache::write_atomically(&manifest_path, &bytes)?;
+    write_atomically(&manifest_path, &bytes)?;
     files.push(manifest_path);
     Ok(Written { files, summary })
 }
@@ -296,8 +292,7 @@ fn write_candidates(
         generator.config().ranking.candidates,
         generator.config().seed,
     );
-    let dir = path.parent().unwrap_or(Path::new("."));
-    let mut sink = Sink::create(dir, false)?;
+    let mut sink = Sink::create(path, false)?;
     let ids: Vec<UserIdx> = users.map(|u| UserIdx(u as u32)).collect();
     for block in ids.chunks(BLOCK) {
         let lines: Vec<Vec<u8>> = block

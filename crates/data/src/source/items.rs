@@ -55,6 +55,31 @@ impl ItemsFile {
         }
     }
 
+    /// Reads the metadata file at `path`: `parse` is called with each line
+    /// that is not blank and its number, to record it. A file without such
+    /// lines is an error.
+    pub fn read(
+        path: &Path,
+        progress: &ProgressHandle,
+        mut parse: impl FnMut(&mut ItemsFile, u64, &str),
+    ) -> Result<ItemsFile> {
+        let mut file = ItemsFile::new(path);
+        let mut records = 0u64;
+        Input::open(path, progress)?.for_each_line(|line, text| {
+            if !text.trim().is_empty() {
+                records += 1;
+                parse(&mut file, line, text);
+            }
+            Ok(())
+        })?;
+        if records == 0 {
+            return Err(Error::Empty {
+                path: path.to_path_buf(),
+            });
+        }
+        Ok(file)
+    }
+
     /// Records one line's outcome: its entry, or the line as skipped.
     pub fn record(&mut self, line: u64, entry: Result<(String, ItemMetadata), FieldProblem>) {
         match entry {
@@ -91,13 +116,7 @@ pub fn read_items(path: &Path, progress: &ProgressHandle, raw: &mut RawData) -> 
 
 /// Reads `path` on its own (it can run while the interactions are read).
 pub fn parse_items(path: &Path, progress: &ProgressHandle) -> Result<ItemsFile> {
-    let mut file = ItemsFile::new(path);
-    let mut records = 0u64;
-    Input::open(path, progress)?.for_each_line(|line, text| {
-        if text.trim().is_empty() {
-            return Ok(());
-        }
-        records += 1;
+    ItemsFile::read(path, progress, |file, line, text| {
         if let Ok(fast) = serde_json::from_str::<Line<'_>>(text)
             && let Some(id) = fast
                 .item_id
@@ -113,18 +132,11 @@ pub fn parse_items(path: &Path, progress: &ProgressHandle) -> Result<ItemsFile> 
                 description: fast.description,
             };
             file.record(line, Ok((id.to_string(), meta)));
-            return Ok(());
+            return;
         }
         match serde_json::from_str::<serde_json::Value>(text) {
             Ok(value) => file.record(line, metadata_from_value(&value, ID_FIELDS)),
             Err(e) => file.skip(line, format!("not JSON: {e}")),
         }
-        Ok(())
-    })?;
-    if records == 0 {
-        return Err(Error::Empty {
-            path: path.to_path_buf(),
-        });
-    }
-    Ok(file)
+    })
 }

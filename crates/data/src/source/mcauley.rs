@@ -16,7 +16,7 @@ use std::path::Path;
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
-use crate::error::{Error, Result};
+use crate::error::{Error, FileErrors, Result};
 use crate::read::{Input, ProgressHandle};
 use crate::source::items::ItemsFile;
 use crate::source::{RawData, RawInteraction, metadata_from_value, pyliteral};
@@ -99,29 +99,17 @@ pub fn read_reviews(path: &Path, progress: &ProgressHandle, raw: &mut RawData) -
 /// Reads a `meta_<Category>.json.gz` file and attaches metadata to the items
 /// already in `raw`. Bad lines are skipped and counted.
 pub fn read_meta(path: &Path, progress: &ProgressHandle, raw: &mut RawData) -> Result<()> {
-    let mut file = ItemsFile::new(path);
-    let mut records = 0u64;
-    Input::open(path, progress)?.for_each_line(|line, text| {
-        if text.trim().is_empty() {
-            return Ok(());
-        }
-        records += 1;
+    let file = ItemsFile::read(path, progress, |file, line, text| {
         // Most of a category's items are not in its 5-core: skip their lines
         // without parsing them.
         if quick_asin(text).is_some_and(|asin| raw.items.get(asin).is_none()) {
-            return Ok(());
+            return;
         }
         match pyliteral::parse(text) {
             Ok(value) => file.record(line, metadata_from_value(&value, &["asin"])),
             Err(e) => file.skip(line, format!("not a Python literal: {e}")),
         }
-        Ok(())
     })?;
-    if records == 0 {
-        return Err(Error::Empty {
-            path: path.to_path_buf(),
-        });
-    }
     file.attach_to(raw);
     Ok(())
 }

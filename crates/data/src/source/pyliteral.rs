@@ -74,14 +74,34 @@ impl Parser<'_> {
         }
     }
 
-    fn expect(&mut self, byte: u8) -> Result<(), PyLiteralError> {
+    /// Skips whitespace, then consumes `byte` if it comes next.
+    fn eat(&mut self, byte: u8) -> bool {
         self.skip_ws();
-        if self.peek() == Some(byte) {
+        let found = self.peek() == Some(byte);
+        if found {
             self.pos += 1;
+        }
+        found
+    }
+
+    fn expect(&mut self, byte: u8) -> Result<(), PyLiteralError> {
+        if self.eat(byte) {
             Ok(())
         } else {
             Err(self.error(format!("expected `{}`", byte as char)))
         }
+    }
+
+    /// Past a collection's opening byte: `None` when it is empty (its
+    /// `close` consumed), else its first value, whitespace after it skipped.
+    fn first_item(&mut self, close: u8, depth: usize) -> Result<Option<Value>, PyLiteralError> {
+        self.pos += 1;
+        if self.eat(close) {
+            return Ok(None);
+        }
+        let first = self.value(depth + 1)?;
+        self.skip_ws();
+        Ok(Some(first))
     }
 
     fn value(&mut self, depth: usize) -> Result<Value, PyLiteralError> {
@@ -108,9 +128,7 @@ impl Parser<'_> {
     fn sequence(&mut self, close: u8, depth: usize) -> Result<Vec<Value>, PyLiteralError> {
         let mut items = Vec::new();
         loop {
-            self.skip_ws();
-            if self.peek() == Some(close) {
-                self.pos += 1;
+            if self.eat(close) {
                 return Ok(items);
             }
             items.push(self.value(depth + 1)?);
@@ -125,14 +143,9 @@ impl Parser<'_> {
 
     /// `(x)` is a parenthesised value, `(x,)` and `(x, y)` are tuples.
     fn tuple(&mut self, depth: usize) -> Result<Value, PyLiteralError> {
-        self.pos += 1;
-        self.skip_ws();
-        if self.peek() == Some(b')') {
-            self.pos += 1;
+        let Some(first) = self.first_item(b')', depth)? else {
             return Ok(Value::Array(Vec::new()));
-        }
-        let first = self.value(depth + 1)?;
-        self.skip_ws();
+        };
         match self.peek() {
             Some(b')') => {
                 self.pos += 1;
@@ -149,14 +162,9 @@ impl Parser<'_> {
     }
 
     fn dict_or_set(&mut self, depth: usize) -> Result<Value, PyLiteralError> {
-        self.pos += 1;
-        self.skip_ws();
-        if self.peek() == Some(b'}') {
-            self.pos += 1;
+        let Some(first) = self.first_item(b'}', depth)? else {
             return Ok(Value::Object(Map::new()));
-        }
-        let first = self.value(depth + 1)?;
-        self.skip_ws();
+        };
         if self.peek() != Some(b':') {
             // A set literal: {a, b}.
             let mut items = vec![first];
@@ -185,9 +193,7 @@ impl Parser<'_> {
                 }
                 _ => return Err(self.error("expected `,` or `}`")),
             }
-            self.skip_ws();
-            if self.peek() == Some(b'}') {
-                self.pos += 1;
+            if self.eat(b'}') {
                 return Ok(Value::Object(map));
             }
             key = self.value(depth + 1)?;

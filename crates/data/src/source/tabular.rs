@@ -19,7 +19,7 @@
 
 use std::path::Path;
 
-use crate::error::{Error, Result};
+use crate::error::{Error, FileErrors, Result};
 use crate::read::{Input, ProgressHandle, read_error};
 use crate::source::{RawData, RawInteraction};
 

@@ -4,7 +4,7 @@
 
 use recalign_data::{Amazon, DatasetSpec, LoadOptions, PrepareConfig, TieRule};
 
-use crate::util::shared_data;
+use crate::util::{items_of, shared_data};
 
 fn load(amazon: Amazon, config: &PrepareConfig) -> Option<recalign_data::Dataset> {
     let dir = shared_data()?;
@@ -84,37 +84,23 @@ fn file_order_is_p5_order_and_equals_item_id_ties_here() {
     let Some(file) = load(Amazon::Beauty, &PrepareConfig::default()) else {
         return;
     };
-    let by_id = load(
-        Amazon::Beauty,
-        &PrepareConfig {
-            ties: TieRule::ItemId,
+    let beauty = |ties| {
+        let config = PrepareConfig {
+            ties,
             ..PrepareConfig::default()
-        },
-    )
-    .unwrap();
-    assert_eq!(file.events(), by_id.events());
+        };
+        load(Amazon::Beauty, &config).unwrap()
+    };
+    assert_eq!(file.events(), beauty(TieRule::ItemId).events());
     // The shared file is sorted by user, then time, ties in P5's order, so
     // every user's prepared sequence is the file's row order: spot-check the
     // first user of the file against its rows.
-    let user = file.user_by_raw_id("A00414041RD0BXM6WK0GX").unwrap();
-    let items: Vec<&str> = file
-        .sequence(user)
-        .iter()
-        .map(|e| file.item(e.item).raw_id.as_str())
-        .collect();
+    let items = items_of(&file, "A00414041RD0BXM6WK0GX");
     assert_eq!(
         items[..4],
         ["B007IY97U0", "B00870XLDS", "B008MIRO88", "B00BQYYMN0"]
     );
-    let shuffled = load(
-        Amazon::Beauty,
-        &PrepareConfig {
-            ties: TieRule::Shuffle,
-            ..PrepareConfig::default()
-        },
-    )
-    .unwrap();
-    assert_ne!(file.events(), shuffled.events());
+    assert_ne!(file.events(), beauty(TieRule::Shuffle).events());
 }
 
 #[test]

@@ -1,17 +1,16 @@
 //! Negatives and the ranking protocol's candidate lists.
 
+use recalign_data::Split;
 use recalign_data::candidates::{self, CandidateList};
 use recalign_data::synthetic::SyntheticConfig;
-use recalign_data::{DatasetSpec, LoadOptions, PrepareConfig, Split};
+
+use crate::util::synthetic_shop;
 
 fn shop() -> recalign_data::Dataset {
-    let spec = DatasetSpec::Synthetic(SyntheticConfig {
+    synthetic_shop(SyntheticConfig {
         seed: 4,
         users: 600,
-    });
-    recalign_data::load(&spec, &PrepareConfig::default(), &LoadOptions::default())
-        .unwrap()
-        .dataset
+    })
 }
 
 #[test]

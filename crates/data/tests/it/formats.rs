@@ -1,10 +1,11 @@
 //! Every reader on small fixtures: good input, and bad input rejected with
 //! the file, line and field named.
 
+use recalign_data::error::LineError;
 use recalign_data::source::{RawData, items, mcauley, tabular};
 use recalign_data::{DatasetSpec, Error, LoadOptions, PrepareConfig, Source, read};
 
-use crate::util::{loose, write};
+use crate::util::{items_of, loose, write};
 
 fn table(dir: &std::path::Path, name: &str, text: &str) -> Result<RawData, Error> {
     let path = write(dir, name, text);
@@ -98,7 +99,10 @@ fn invalid_utf8_names_the_line() {
     std::fs::write(&path, b"user\titem\nu1\ti1\nu\xff\ti2\n").unwrap();
     let mut raw = RawData::default();
     let err = tabular::read_interactions(&path, &read::silent(), &mut raw).unwrap_err();
-    assert!(matches!(err, Error::Line { line: 3, .. }), "{err}");
+    assert!(
+        matches!(err, Error::Line(LineError { line: 3, .. })),
+        "{err}"
+    );
 }
 
 #[test]
@@ -219,13 +223,7 @@ fn mcauley_reviews_and_python_literal_metadata() {
     assert_eq!(a1.meta.brand.as_deref(), Some("Léa"));
     assert_eq!(a1.meta.price, Some(6.99));
     // Same-day reviews keep file order; the earlier one comes first.
-    let u = data.user_by_raw_id("U1").unwrap();
-    let order: Vec<&str> = data
-        .sequence(u)
-        .iter()
-        .map(|e| data.item(e.item).raw_id.as_str())
-        .collect();
-    assert_eq!(order, ["A3", "A1", "A2"]);
+    assert_eq!(items_of(&data, "U1"), ["A3", "A1", "A2"]);
 }
 
 #[test]

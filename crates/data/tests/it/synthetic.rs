@@ -2,15 +2,22 @@
 //! "what follows what" model fitted on training sequences must beat
 //! popularity on the validation items by a wide margin.
 
+use std::sync::OnceLock;
+
 use recalign_data::synthetic::SyntheticConfig;
-use recalign_data::{DatasetSpec, LoadOptions, PrepareConfig, Split};
+use recalign_data::{Dataset, Split};
+
+use crate::util::synthetic_shop;
+
+/// The default shop, prepared once for the tests of this module.
+fn default_shop() -> &'static Dataset {
+    static SHOP: OnceLock<Dataset> = OnceLock::new();
+    SHOP.get_or_init(|| synthetic_shop(SyntheticConfig::default()))
+}
 
 #[test]
 fn transitions_beat_popularity_on_validation() {
-    let spec = DatasetSpec::Synthetic(SyntheticConfig::default());
-    let data = recalign_data::load(&spec, &PrepareConfig::default(), &LoadOptions::default())
-        .unwrap()
-        .dataset;
+    let data = default_shop();
     let n = data.num_items();
     let mut popularity = vec![0usize; n];
     let mut follows = vec![std::collections::HashMap::<usize, usize>::new(); n];
@@ -60,11 +67,7 @@ fn transitions_beat_popularity_on_validation() {
 
 #[test]
 fn the_shop_looks_like_amazon_5_core_data() {
-    let spec = DatasetSpec::Synthetic(SyntheticConfig::default());
-    let data = recalign_data::load(&spec, &PrepareConfig::default(), &LoadOptions::default())
-        .unwrap()
-        .dataset;
-    let stats = recalign_data::DatasetStats::compute(&data);
+    let stats = recalign_data::DatasetStats::compute(default_shop());
     assert!((3000..5000).contains(&stats.users), "{}", stats.users);
     assert!((800..2000).contains(&stats.items), "{}", stats.items);
     assert!((7.0..11.0).contains(&stats.sequence_length.mean));

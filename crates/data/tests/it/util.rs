@@ -1,7 +1,8 @@
 //! Fixtures and helpers.
 
 use recalign_data::source::{RawData, RawInteraction};
-use recalign_data::{Dataset, PrepareConfig, prepare};
+use recalign_data::synthetic::SyntheticConfig;
+use recalign_data::{Dataset, DatasetSpec, LoadOptions, PrepareConfig, prepare};
 
 /// Raw data from `(user, item, timestamp)` rows in file order.
 pub fn raw(rows: &[(&str, &str, Option<i64>)]) -> RawData {
@@ -17,6 +18,14 @@ pub fn raw(rows: &[(&str, &str, Option<i64>)]) -> RawData {
 /// Prepares `rows` with no k-core beyond the split's minimum.
 pub fn prepared(rows: &[(&str, &str, Option<i64>)], config: PrepareConfig) -> Dataset {
     prepare("test", raw(rows), &config).expect("fixture prepares")
+}
+
+/// The synthetic shop of `config`, prepared by default.
+pub fn synthetic_shop(config: SyntheticConfig) -> Dataset {
+    let spec = DatasetSpec::Synthetic(config);
+    recalign_data::load(&spec, &PrepareConfig::default(), &LoadOptions::default())
+        .expect("the shop prepares")
+        .dataset
 }
 
 /// A config without item filtering.

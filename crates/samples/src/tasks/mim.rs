@@ -7,79 +7,61 @@
 //! case. The target lists each sentinel followed by its item:
 //! `<extra_id_0> ID: 302, title: … <extra_id_1> ID: 1947, title: …`.
 
-use recalign_data::Split;
-
 use crate::config::Style;
 use crate::render::{SENTINEL_LEN, join, sentinel, separator};
 use crate::templates::Slot;
 use crate::{Sample, Task, UserContext};
 
-pub(super) fn generate<'d>(
-    mut ctx: UserContext<'_, 'd>,
-    emit: &mut dyn FnMut(Sample<'d>),
-    skipped: &mut dyn FnMut(Task),
-) {
-    if ctx.split != Split::Train {
-        return;
+/// One sample, or `None` when the window holds fewer than two items.
+pub(super) fn sample<'d>(ctx: &mut UserContext<'_, 'd>) -> Option<Sample<'d>> {
+    let template = ctx.template(Task::MaskedItemModeling);
+    let texts = ctx.texts();
+    let style = Style::Informative;
+    // Each item counts at least as long as a sentinel, so masking never
+    // pushes the input over the budget.
+    let window = ctx.window(ctx.train(), template.input.literal_len(), |e| {
+        texts.full(e.item, style).len().max(SENTINEL_LEN)
+    });
+    if window.len() < 2 {
+        return None;
     }
-    let count = ctx.count(ctx.config().mim.per_user, usize::MAX);
-    for _ in 0..count {
-        let template = ctx.template(Task::MaskedItemModeling);
-        let texts = ctx.texts();
-        let style = Style::Informative;
-        // Each item counts at least as long as a sentinel, so masking never
-        // pushes the input over the budget.
-        let window = ctx.window(ctx.train(), template.input.literal_len(), |e| {
-            texts.full(e.item, style).len().max(SENTINEL_LEN)
-        });
-        if window.len() < 2 {
-            skipped(Task::MaskedItemModeling);
-            continue;
-        }
-        let config = &ctx.config().mim;
-        let mut masked =
-            ((window.len() as f64 * config.mask_ratio).round() as usize).clamp(1, window.len() - 1);
-        if config.max_masked > 0 {
-            masked = masked.min(config.max_masked);
-        }
-        let mut positions = rand::seq::index::sample(&mut ctx.rng, window.len(), masked).into_vec();
-        positions.sort_unstable();
-        let mut input = String::with_capacity(template.input.literal_len() + window.len() * 64);
-        let mut next = 0;
-        template.input.render(&mut input, |slot, out| {
-            if slot == Slot::History {
-                let indices: Vec<usize> = (0..window.len()).collect();
-                join(out, &indices, separator(style), |&i, o| {
-                    if positions.get(next) == Some(&i) {
-                        sentinel(o, next);
-                        next += 1;
-                    } else {
-                        o.push_str(texts.full(window[i].item, style));
-                    }
-                });
-            }
-        });
-        let mut answer = String::new();
-        template.target.render(&mut answer, |_, out| {
-            for (k, &i) in positions.iter().enumerate() {
-                if k > 0 {
-                    out.push(' ');
+    let config = &ctx.config().mim;
+    let mut masked =
+        ((window.len() as f64 * config.mask_ratio).round() as usize).clamp(1, window.len() - 1);
+    if config.max_masked > 0 {
+        masked = masked.min(config.max_masked);
+    }
+    let mut positions = rand::seq::index::sample(&mut ctx.rng, window.len(), masked).into_vec();
+    positions.sort_unstable();
+    let mut input = String::with_capacity(template.input.literal_len() + window.len() * 64);
+    let mut next = 0;
+    template.input.render(&mut input, |slot, out| {
+        if slot == Slot::History {
+            let indices: Vec<usize> = (0..window.len()).collect();
+            join(out, &indices, separator(style), |&i, o| {
+                if positions.get(next) == Some(&i) {
+                    sentinel(o, next);
+                    next += 1;
+                } else {
+                    o.push_str(texts.full(window[i].item, style));
                 }
-                sentinel(out, k);
+            });
+        }
+    });
+    let mut answer = String::new();
+    template.target.render(&mut answer, |_, out| {
+        for (k, &i) in positions.iter().enumerate() {
+            if k > 0 {
                 out.push(' ');
-                out.push_str(texts.full(window[i].item, style));
             }
-        });
-        emit(
-            ctx.sample(
-                template,
-                input,
-                answer,
-                positions
-                    .iter()
-                    .map(|&i| ctx.raw_id(window[i].item))
-                    .collect(),
-            ),
-        );
-    }
+            sentinel(out, k);
+            out.push(' ');
+            out.push_str(texts.full(window[i].item, style));
+        }
+    });
+    let items = positions
+        .iter()
+        .map(|&i| ctx.raw_id(window[i].item))
+        .collect();
+    Some(ctx.sample(template, input, answer, items))
 }

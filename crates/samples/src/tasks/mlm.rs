@@ -11,66 +11,50 @@
 //! items around them (the paper's "fine-grained item correlations").
 
 use rand::Rng;
-use recalign_data::Split;
 
 use crate::config::Style;
 use crate::render::{SENTINELS, sentinel, separator};
 use crate::templates::Slot;
 use crate::{Sample, Task, UserContext};
 
-pub(super) fn generate<'d>(
-    mut ctx: UserContext<'_, 'd>,
-    emit: &mut dyn FnMut(Sample<'d>),
-    skipped: &mut dyn FnMut(Task),
-) {
-    if ctx.split != Split::Train {
-        return;
-    }
-    let count = ctx.count(ctx.config().mlm.per_user, usize::MAX);
-    for _ in 0..count {
-        let template = ctx.template(Task::MaskedLanguageModeling);
-        let texts = ctx.texts();
-        let style = Style::Informative;
-        let mut window = ctx.window(ctx.train(), template.input.literal_len(), |e| {
-            texts.full(e.item, style).len()
-        });
-        // A sentinel can be longer than the words it hides: when the masked
-        // input overflows the budget, drop the oldest item and draw again.
-        let (input, runs) = loop {
-            let Some((history, runs)) = mask_titles(&mut ctx, window) else {
-                break (None, Vec::new());
-            };
-            let mut input = String::with_capacity(template.input.literal_len() + history.len());
-            template.input.render(&mut input, |slot, out| {
-                if slot == Slot::History {
-                    out.push_str(&history);
-                }
-            });
-            let budget = ctx.config().max_input_chars;
-            if budget > 0 && input.len() > budget && window.len() > 1 {
-                window = &window[1..];
-                continue;
+/// One sample, or `None` when the window's titles have fewer than two words.
+pub(super) fn sample<'d>(ctx: &mut UserContext<'_, 'd>) -> Option<Sample<'d>> {
+    let template = ctx.template(Task::MaskedLanguageModeling);
+    let texts = ctx.texts();
+    let style = Style::Informative;
+    let mut window = ctx.window(ctx.train(), template.input.literal_len(), |e| {
+        texts.full(e.item, style).len()
+    });
+    // A sentinel can be longer than the words it hides: when the masked
+    // input overflows the budget, drop the oldest item and draw again.
+    let (input, runs) = loop {
+        let (history, runs) = mask_titles(ctx, window)?;
+        let mut input = String::with_capacity(template.input.literal_len() + history.len());
+        template.input.render(&mut input, |slot, out| {
+            if slot == Slot::History {
+                out.push_str(&history);
             }
-            break (Some(input), runs);
-        };
-        let Some(input) = input else {
-            skipped(Task::MaskedLanguageModeling);
+        });
+        let budget = ctx.config().max_input_chars;
+        if budget > 0 && input.len() > budget && window.len() > 1 {
+            window = &window[1..];
             continue;
-        };
-        let mut answer = String::new();
-        template.target.render(&mut answer, |_, out| {
-            for (k, run) in runs.iter().enumerate() {
-                sentinel(out, k);
-                for word in run {
-                    out.push(' ');
-                    out.push_str(word);
-                }
+        }
+        break (input, runs);
+    };
+    let mut answer = String::new();
+    template.target.render(&mut answer, |_, out| {
+        for (k, run) in runs.iter().enumerate() {
+            sentinel(out, k);
+            for word in run {
                 out.push(' ');
+                out.push_str(word);
             }
-            sentinel(out, runs.len());
-        });
-        emit(ctx.sample(template, input, answer, Vec::new()));
-    }
+            out.push(' ');
+        }
+        sentinel(out, runs.len());
+    });
+    Some(ctx.sample(template, input, answer, Vec::new()))
 }
 
 /// The window's history with title-word spans masked, and the masked runs;

@@ -13,45 +13,29 @@
 //! 100 candidates: the candidate list is about 600 characters.
 
 use rand::seq::SliceRandom;
-use recalign_data::candidates::{candidates_for, sample_negatives, user_items};
+use recalign_data::candidates::candidates_for;
 use recalign_data::{Event, ItemIdx, Split};
 
+use super::{Out, against_negatives};
 use crate::config::{CandidateTitles, Style};
 use crate::render::{join, separator};
 use crate::templates::{Slot, Template};
 use crate::{Sample, Task, UserContext};
 
-pub(super) fn generate<'d>(
-    mut ctx: UserContext<'_, 'd>,
-    emit: &mut dyn FnMut(Sample<'d>),
-    skipped: &mut dyn FnMut(Task),
-) {
+pub(super) fn generate<'d>(mut ctx: UserContext<'_, 'd>, out: &mut Out<'_, 'd>) {
     let size = ctx.config().ranking.candidates;
     if ctx.split == Split::Train {
-        let train = ctx.train();
-        let excluded = user_items(ctx.dataset(), ctx.user);
-        let positions = ctx.positions(ctx.config().ranking.per_user, |_| true);
-        if positions.is_empty() {
-            skipped(Task::Ranking);
-        }
-        for t in positions {
-            let mut candidates = vec![train[t].item];
-            let n = ctx.dataset().num_items();
-            if sample_negatives(&mut ctx.rng, n, &excluded, size - 1, &mut candidates) == 0 {
-                skipped(Task::Ranking);
-                continue;
-            }
+        against_negatives(ctx, out, size - 1, |ctx, history, target, negatives| {
+            let mut candidates = vec![target.item];
+            candidates.extend(negatives);
             candidates.shuffle(&mut ctx.rng);
-            emit(sample(&mut ctx, &train[..t], train[t], &candidates));
-        }
+            sample(ctx, history, target, &candidates)
+        });
     } else if let Some(held) = ctx.dataset().held_out(ctx.user, ctx.split) {
         let seed = ctx.config().seed;
-        match candidates_for(ctx.dataset(), ctx.user, ctx.split, size, seed) {
-            Some(candidates) if candidates.len() > 1 => {
-                emit(sample(&mut ctx, held.history, held.target, &candidates));
-            }
-            _ => skipped(Task::Ranking),
-        }
+        let candidates = candidates_for(ctx.dataset(), ctx.user, ctx.split, size, seed)
+            .filter(|candidates| candidates.len() > 1);
+        out.push(candidates.map(|c| sample(&mut ctx, held.history, held.target, &c)));
     }
 }
 

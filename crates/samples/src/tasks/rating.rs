@@ -4,36 +4,19 @@
 //! the embedded shop and McAuley's originals do). History items show their
 //! rating where it is known; a target whose rating is unknown is skipped.
 
-use recalign_data::{Event, ItemIdx, Split};
+use recalign_data::{Event, ItemIdx};
 
+use super::{Out, prefixes};
 use crate::config::Style;
 use crate::render::{join, rating_text, separator};
 use crate::templates::{Slot, Template};
 use crate::{Sample, Task, UserContext};
 
-pub(super) fn generate<'d>(
-    mut ctx: UserContext<'_, 'd>,
-    emit: &mut dyn FnMut(Sample<'d>),
-    skipped: &mut dyn FnMut(Task),
-) {
-    if ctx.split == Split::Train {
-        let train = ctx.train();
-        let positions = ctx.positions(ctx.config().rating.per_user, |t| {
-            train[t].rating().is_some()
-        });
-        if positions.is_empty() {
-            skipped(Task::Rating);
-        }
-        for t in positions {
-            emit(sample(&mut ctx, &train[..t], train[t]));
-        }
-    } else if let Some(held) = ctx.dataset().held_out(ctx.user, ctx.split) {
-        if held.target.rating().is_some() {
-            emit(sample(&mut ctx, held.history, held.target));
-        } else {
-            skipped(Task::Rating);
-        }
-    }
+pub(super) fn generate<'d>(ctx: UserContext<'_, 'd>, out: &mut Out<'_, 'd>) {
+    let known = |e: &Event| e.rating().is_some();
+    prefixes(ctx, out, known, |ctx, history, target| {
+        Some(sample(ctx, history, target))
+    });
 }
 
 /// `ID: x, title: t, rating: 4` (the rating only where known).

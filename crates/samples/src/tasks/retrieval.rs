@@ -1,28 +1,19 @@
 //! Next-item retrieval: a history → the next item's identifier.
 
-use recalign_data::{Event, ItemIdx, Split};
+use recalign_data::{Event, ItemIdx};
 
+use super::{Out, prefixes};
 use crate::render::{join, separator};
 use crate::templates::{Slot, Template};
 use crate::{Sample, Task, UserContext};
 
-pub(super) fn generate<'d>(
-    mut ctx: UserContext<'_, 'd>,
-    emit: &mut dyn FnMut(Sample<'d>),
-    skipped: &mut dyn FnMut(Task),
-) {
-    if ctx.split == Split::Train {
-        let train = ctx.train();
-        let positions = ctx.positions(ctx.config().retrieval.per_user, |_| true);
-        if positions.is_empty() {
-            skipped(Task::Retrieval);
-        }
-        for t in positions {
-            emit(sample(&mut ctx, &train[..t], train[t]));
-        }
-    } else if let Some(held) = ctx.dataset().held_out(ctx.user, ctx.split) {
-        emit(sample(&mut ctx, held.history, held.target));
-    }
+pub(super) fn generate<'d>(ctx: UserContext<'_, 'd>, out: &mut Out<'_, 'd>) {
+    prefixes(
+        ctx,
+        out,
+        |_| true,
+        |ctx, history, target| Some(sample(ctx, history, target)),
+    );
 }
 
 fn sample<'d>(ctx: &mut UserContext<'_, 'd>, history: &[Event], target: Event) -> Sample<'d> {

@@ -2,10 +2,10 @@
 
 use recalign_data::Split;
 use recalign_samples::config::{CandidateTitles, PerUser, Style};
-use recalign_samples::{SamplesConfig, Task};
+use recalign_samples::{Sample, SamplesConfig, Task};
 
 use crate::util::{
-    all_samples, fill_sentinels, full_text, generator, held_out_id, ids_in, sentinel_parts, shop,
+    all_samples, generator, held_out_id, ids_in, sentinel_parts, shop, unmask_history,
 };
 
 #[test]
@@ -146,30 +146,30 @@ fn rating_targets_are_the_ratings_and_histories_show_them() {
     }
 }
 
+/// The default generator's training samples of a masking `task`, each with
+/// the texts after the sentinels of its target.
+fn masked_samples(task: Task) -> Vec<(Sample<'static>, Vec<String>)> {
+    let g = generator(SamplesConfig::default());
+    all_samples(&g, Split::Train)
+        .into_iter()
+        .filter(|s| s.task == task)
+        .map(|s| {
+            let parts = sentinel_parts(&s.target);
+            (s, parts)
+        })
+        .collect()
+}
+
 #[test]
 fn mim_targets_reconstruct_the_masked_items() {
     let data = shop();
-    let g = generator(SamplesConfig::default());
     let mut masked_total = 0;
-    for user in data.users() {
-        for s in g
-            .user_samples(user, Split::Train, 0)
-            .iter()
-            .filter(|s| s.task == Task::MaskedItemModeling)
-        {
-            let parts = sentinel_parts(&s.target);
-            assert_eq!(parts.len(), s.target_items.len());
-            masked_total += parts.len();
-            let restored = fill_sentinels(&s.input, |k| parts[k].clone());
-            // The restored history is the most recent training items.
-            let train = data.train_sequence(user);
-            let texts: Vec<String> = train.iter().map(|e| full_text(data, e.item)).collect();
-            let shown = ids_in(&restored).len();
-            let expected = texts[texts.len() - shown..].join("; ");
-            assert!(restored.contains(&expected), "{restored}\n{expected}");
-            // At least one item is masked and at least one is not.
-            assert!(!parts.is_empty() && parts.len() < shown);
-        }
+    for (s, parts) in &masked_samples(Task::MaskedItemModeling) {
+        assert_eq!(parts.len(), s.target_items.len());
+        masked_total += parts.len();
+        let shown = unmask_history(data, s);
+        // At least one item is masked and at least one is not.
+        assert!(!parts.is_empty() && parts.len() < shown);
     }
     assert!(masked_total > data.num_users());
 }
@@ -177,37 +177,56 @@ fn mim_targets_reconstruct_the_masked_items() {
 #[test]
 fn mlm_targets_reconstruct_the_masked_words() {
     let data = shop();
-    let g = generator(SamplesConfig::default());
     let mut checked = 0;
-    for user in data.users() {
-        for s in g
-            .user_samples(user, Split::Train, 0)
-            .iter()
-            .filter(|s| s.task == Task::MaskedLanguageModeling)
-        {
-            let parts = sentinel_parts(&s.target);
-            assert_eq!(
-                parts.last().map(String::as_str),
-                Some(""),
-                "closing sentinel: {}",
-                s.target
-            );
-            let restored = fill_sentinels(&s.input, |k| parts[k].clone());
-            let train = data.train_sequence(user);
-            let texts: Vec<String> = train.iter().map(|e| full_text(data, e.item)).collect();
-            let shown = ids_in(&restored).len();
-            assert!(
-                restored.contains(&texts[texts.len() - shown..].join("; ")),
-                "{restored}"
-            );
-            assert!(
-                !s.input.contains("ID: <extra_id"),
-                "identifiers are never masked"
-            );
-            checked += 1;
-        }
+    for (s, parts) in &masked_samples(Task::MaskedLanguageModeling) {
+        assert_eq!(
+            parts.last().map(String::as_str),
+            Some(""),
+            "closing sentinel: {}",
+            s.target
+        );
+        unmask_history(data, s);
+        assert!(
+            !s.input.contains("ID: <extra_id"),
+            "identifiers are never masked"
+        );
+        checked += 1;
     }
     assert!(checked > data.num_users() * 9 / 10);
+}
+
+#[test]
+fn auxiliary_tasks_are_training_samples_only() {
+    let data = shop();
+    let mut config = SamplesConfig::default();
+    for task in [
+        Task::MaskedItemModeling,
+        Task::MaskedLanguageModeling,
+        Task::Bpr,
+    ] {
+        config.set_per_user(task, PerUser::Count(3.0));
+    }
+    let g = generator(config);
+    assert_eq!(
+        g.tasks(Split::Train)
+            .filter(|t| !t.is_recommendation())
+            .count(),
+        3
+    );
+    for split in [Split::Valid, Split::Test] {
+        assert!(g.tasks(split).all(Task::is_recommendation), "{split}");
+        let (mut made, mut skipped) = (Vec::new(), Vec::new());
+        for user in data.users() {
+            for epoch in 0..2 {
+                let emit = &mut |s: recalign_samples::Sample<'_>| made.push(s.task);
+                g.for_each_sample(user, split, epoch, emit, &mut |t| skipped.push(t));
+            }
+        }
+        assert!(made.contains(&Task::Retrieval));
+        // Neither a sample nor a skipped one of an auxiliary task.
+        assert!(made.iter().all(|t| t.is_recommendation()), "{split}");
+        assert!(skipped.iter().all(|t| t.is_recommendation()), "{split}");
+    }
 }
 
 #[test]

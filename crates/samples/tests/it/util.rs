@@ -78,6 +78,26 @@ pub fn fill_sentinels(text: &str, fill: impl Fn(usize) -> String) -> String {
     out
 }
 
+/// Fills the sentinels of a masked sample's input from its target and checks
+/// that the restored history is the user's most recent training items;
+/// returns how many items it shows.
+pub fn unmask_history(data: &Dataset, sample: &Sample<'_>) -> usize {
+    let parts = sentinel_parts(&sample.target);
+    let restored = fill_sentinels(&sample.input, |k| parts[k].clone());
+    let user = data
+        .user_by_raw_id(sample.user)
+        .expect("a user of the shop");
+    let texts: Vec<String> = data
+        .train_sequence(user)
+        .iter()
+        .map(|e| full_text(data, e.item))
+        .collect();
+    let shown = ids_in(&restored).len();
+    let expected = texts[texts.len() - shown..].join("; ");
+    assert!(restored.contains(&expected), "{restored}\n{expected}");
+    shown
+}
+
 /// The texts after each sentinel of a T5 target, `<extra_id_0> a <extra_id_1> b`.
 pub fn sentinel_parts(target: &str) -> Vec<String> {
     let mut parts = Vec::new();
