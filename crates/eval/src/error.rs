@@ -3,9 +3,9 @@
 //! Errors about files name the file, and for the rankings file also the line
 //! and the field, so that a user can open it at the right place.
 
-use std::fmt;
-use std::io;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
+
+pub use recalign_runtime::{FieldError, FileErrors, IoError, LineError};
 
 /// Result alias used throughout the crate.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -15,14 +15,8 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 #[non_exhaustive]
 pub enum Error {
     /// A file could not be created, read or written.
-    #[error("{}: {source}", path.display())]
-    Io {
-        /// The file.
-        path: PathBuf,
-        /// The underlying error.
-        #[source]
-        source: io::Error,
-    },
+    #[error(transparent)]
+    Io(#[from] IoError),
     /// A report file is not a valid report.
     #[error("{}: not a recalign report: {source}", path.display())]
     Report {
@@ -33,27 +27,11 @@ pub enum Error {
         source: serde_json::Error,
     },
     /// A line of a rankings file cannot be parsed at all.
-    #[error("{}:{line}: {message}", path.display())]
-    Line {
-        /// The file.
-        path: PathBuf,
-        /// 1-based line number.
-        line: u64,
-        /// What is wrong with it.
-        message: String,
-    },
+    #[error(transparent)]
+    Line(#[from] LineError),
     /// A field of one line of a rankings file has a bad or missing value.
-    #[error("{}:{line}: field `{field}`: {message}", path.display())]
-    Field {
-        /// The file.
-        path: PathBuf,
-        /// 1-based line number.
-        line: u64,
-        /// The field.
-        field: String,
-        /// What is wrong with it.
-        message: String,
-    },
+    #[error(transparent)]
+    Field(#[from] FieldError),
     /// A protocol is inconsistent (a training split, no cut-offs, too few
     /// candidates).
     #[error("invalid protocol: {0}")]
@@ -62,33 +40,4 @@ pub enum Error {
     /// NaN, an item outside the candidates, a repeated item).
     #[error("{0}")]
     Scores(String),
-}
-
-impl Error {
-    /// An I/O error on `path`.
-    pub fn io(path: impl Into<PathBuf>, source: io::Error) -> Self {
-        Error::Io {
-            path: path.into(),
-            source,
-        }
-    }
-
-    /// A bad value in `field` on `line` of `path`.
-    pub fn field(path: &Path, line: u64, field: &str, message: impl fmt::Display) -> Self {
-        Error::Field {
-            path: path.to_path_buf(),
-            line,
-            field: field.to_string(),
-            message: message.to_string(),
-        }
-    }
-
-    /// A line of `path` that cannot be parsed.
-    pub fn line(path: &Path, line: u64, message: impl fmt::Display) -> Self {
-        Error::Line {
-            path: path.to_path_buf(),
-            line,
-            message: message.to_string(),
-        }
-    }
 }

@@ -99,8 +99,9 @@ impl<'d> Evaluation<'d> {
         }
     }
 
+    /// Keeps `case`'s ranking for the rankings file (its rank is already
+    /// counted).
     fn push(&mut self, case: &Case<'_>, rank: Option<usize>, ranked: Vec<ItemIdx>) {
-        self.ranking.add_rank(rank);
         self.rankings.push(UserRanking {
             user: case.user(),
             target: case.target(),
@@ -164,6 +165,7 @@ impl<'d> Evaluation<'d> {
                 (rank, ranked)
             }
         };
+        self.ranking.add_rank(Some(rank));
         self.push(case, Some(rank), ranked);
         Ok(Some(rank))
     }
@@ -173,7 +175,8 @@ impl<'d> Evaluation<'d> {
     ///
     /// Excluded items are dropped from the list first. Errors on an item
     /// listed twice, an item outside the catalogue, or, for ranking, an item
-    /// that is not a candidate. MRR is then over the list as given.
+    /// that is not a candidate. A target beyond the list leaves the full
+    /// MRR unknown (see [`RankingMetrics`]).
     pub fn record_ranked(&mut self, case: &Case<'_>, ranked: &[ItemIdx]) -> Result<Option<usize>> {
         self.require_ranking(case)?;
         let kept: Vec<ItemIdx> = ranked
@@ -200,6 +203,7 @@ impl<'d> Evaluation<'d> {
             return Err(self.error(case, format!("item `{raw}` is not a candidate")));
         }
         let rank = rank_in_list(&kept, &case.target());
+        self.ranking.add_list_rank(rank);
         self.push(case, rank, kept);
         Ok(rank)
     }

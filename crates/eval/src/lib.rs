@@ -19,6 +19,8 @@
 //!   from.
 //! - [`popularity`]: MostPopular from training counts, the floor every
 //!   model is reported beside.
+//! - [`random`]: the expected metrics of a uniformly random ranking, the
+//!   floor below it.
 //!
 //! ```
 //! use recalign_data::{load, DatasetSpec, LoadOptions, PrepareConfig, Split};
@@ -41,6 +43,7 @@ pub mod evaluation;
 pub mod metrics;
 pub mod popularity;
 pub mod protocol;
+pub mod random;
 pub mod report;
 
 pub use error::{Error, Result};
@@ -48,6 +51,7 @@ pub use evaluation::{Evaluation, UserRanking};
 pub use metrics::{DEFAULT_KS, RankingMetrics, RatingMetrics, Score, target_rank, top_k};
 pub use popularity::{Popularity, evaluate_popularity, evaluate_popularity_on};
 pub use protocol::{Case, Protocol, Sampler, Task};
+pub use random::{random_expected, random_ranking};
 pub use report::{
     DatasetInfo, Metrics, ModelInfo, RankingLine, RankingsWriter, Report, metrics_from_rankings,
     read_rankings,

@@ -174,6 +174,12 @@ pub fn top_k<S: Score>(
 }
 
 /// Averages Hit@K, NDCG@K, MRR@K and MRR over users, one target each.
+///
+/// MRR over the whole ranking is known only when every user's rank is: a
+/// model that returns a top-K list (beam search) leaves the rank of a
+/// target beyond the list unknown. Such users make [`RankingMetrics::mrr`]
+/// `None` and drop `mrr` from [`RankingMetrics::values`], so that `mrr`
+/// means one thing in every report; `mrr@K` is exact either way.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RankingMetrics {
     ks: Vec<usize>,
@@ -182,6 +188,8 @@ pub struct RankingMetrics {
     ndcg: Vec<f64>,
     rr_at: Vec<f64>,
     rr: f64,
+    /// Users whose target lies beyond a truncated list.
+    unknown_ranks: usize,
 }
 
 impl RankingMetrics {
@@ -204,11 +212,12 @@ impl RankingMetrics {
             ndcg: vec![0.0; n],
             rr_at: vec![0.0; n],
             rr: 0.0,
+            unknown_ranks: 0,
         })
     }
 
-    /// Adds one user whose target has the 0-based `rank` (`None`: not
-    /// ranked, a miss at every K).
+    /// Adds one user whose target has the 0-based `rank` in the whole
+    /// ranking (`None`: the target cannot be ranked, a miss at every K).
     pub fn add_rank(&mut self, rank: Option<usize>) {
         self.users += 1;
         for (j, &k) in self.ks.iter().enumerate() {
@@ -219,11 +228,21 @@ impl RankingMetrics {
         self.rr += reciprocal_rank(rank);
     }
 
-    /// Adds one user from a ranked list (best first) and returns the
-    /// target's rank in it. MRR is then over the list as given.
+    /// Adds one user whose target has the 0-based `rank` in a list that may
+    /// be the top of a longer ranking (`None`: beyond the list, so its
+    /// rank in the whole ranking is unknown).
+    pub fn add_list_rank(&mut self, rank: Option<usize>) {
+        if rank.is_none() {
+            self.unknown_ranks += 1;
+        }
+        self.add_rank(rank);
+    }
+
+    /// Adds one user from a ranked list (best first), which may be the top
+    /// of a longer ranking, and returns the target's rank in it.
     pub fn add_ranked<T: PartialEq>(&mut self, ranked: &[T], target: &T) -> Option<usize> {
         let rank = rank_in_list(ranked, target);
-        self.add_rank(rank);
+        self.add_list_rank(rank);
         rank
     }
 
@@ -242,6 +261,7 @@ impl RankingMetrics {
             self.rr_at[j] += other.rr_at[j];
         }
         self.rr += other.rr;
+        self.unknown_ranks += other.unknown_ranks;
         Ok(())
     }
 
@@ -285,13 +305,14 @@ impl RankingMetrics {
         self.at(&self.rr_at, k)
     }
 
-    /// Mean reciprocal rank over the whole ranking.
-    pub fn mrr(&self) -> f64 {
-        self.mean(self.rr)
+    /// Mean reciprocal rank over the whole ranking; `None` when some
+    /// user's target lies beyond a truncated list.
+    pub fn mrr(&self) -> Option<f64> {
+        (self.unknown_ranks == 0).then(|| self.mean(self.rr))
     }
 
     /// Every mean, named as in reports: `hit@K` for each K, then `ndcg@K`,
-    /// `mrr@K`, and `mrr`.
+    /// `mrr@K`, and `mrr` where it is known.
     pub fn values(&self) -> Vec<(String, f64)> {
         let mut out = Vec::with_capacity(3 * self.ks.len() + 1);
         for (name, sums) in [
@@ -303,7 +324,7 @@ impl RankingMetrics {
                 out.push((format!("{name}@{k}"), self.mean(sum)));
             }
         }
-        out.push(("mrr".to_string(), self.mrr()));
+        out.extend(self.mrr().map(|mrr| ("mrr".to_string(), mrr)));
         out
     }
 }
@@ -433,7 +454,7 @@ mod tests {
         assert!(close(m.ndcg(5).unwrap(), 1.5 / 4.0));
         assert!(close(m.mrr_at(1).unwrap(), 0.25));
         assert!(close(m.mrr_at(5).unwrap(), (1.0 + 1.0 / 3.0) / 4.0));
-        assert!(close(m.mrr(), (1.0 + 1.0 / 3.0 + 0.1) / 4.0));
+        assert!(close(m.mrr().unwrap(), (1.0 + 1.0 / 3.0 + 0.1) / 4.0));
         assert_eq!(m.hit(10), None);
         let names: Vec<String> = m.values().into_iter().map(|(n, _)| n).collect();
         assert_eq!(
@@ -454,7 +475,13 @@ mod tests {
         a.merge(&b).unwrap();
         assert_eq!(a.users(), 3);
         assert!(close(a.hit(2).unwrap(), 2.0 / 3.0));
-        assert!(close(a.mrr(), 1.5 / 3.0));
+        assert!(close(a.mrr_at(2).unwrap(), 1.5 / 3.0));
+        // `q` lies beyond `["x"]`: its full rank, and so MRR, is unknown.
+        assert_eq!(a.mrr(), None);
+        assert!(a.values().iter().all(|(name, _)| name != "mrr"));
+        let mut complete = RankingMetrics::new(&[1, 2]).unwrap();
+        complete.add_ranked(&["x", "y", "z"], &"z");
+        assert!(close(complete.mrr().unwrap(), 1.0 / 3.0));
         let other = RankingMetrics::new(&[1]).unwrap();
         assert!(a.merge(&other).is_err());
     }
@@ -466,7 +493,7 @@ mod tests {
         assert_eq!(RankingMetrics::default().ks(), DEFAULT_KS);
         let empty = RankingMetrics::default();
         assert_eq!(empty.hit(10), Some(0.0));
-        assert_eq!(empty.mrr(), 0.0);
+        assert_eq!(empty.mrr(), Some(0.0));
     }
 
     #[test]

@@ -100,14 +100,30 @@ impl Protocol {
         }
     }
 
+    /// Full ranking on `split`, the user's history items kept or, with
+    /// `exclude_history`, left out.
+    pub fn retrieval_with(split: Split, exclude_history: bool) -> Self {
+        Protocol {
+            task: Task::Retrieval { exclude_history },
+            ..Protocol::retrieval(split)
+        }
+    }
+
     /// Ranking of 1 target + 99 uniform negatives on `split`.
     pub fn ranking(split: Split) -> Self {
+        Protocol::ranking_with(split, DEFAULT_CANDIDATES, DEFAULT_CANDIDATE_SEED)
+    }
+
+    /// Ranking on `split` of lists of `candidates` items (the target and
+    /// uniform negatives) drawn with `seed`: the lists of ranking samples
+    /// written with the same length and seed.
+    pub fn ranking_with(split: Split, candidates: usize, seed: u64) -> Self {
         Protocol {
             split,
             task: Task::Ranking {
-                candidates: DEFAULT_CANDIDATES,
+                candidates,
                 sampler: Sampler::Uniform,
-                seed: DEFAULT_CANDIDATE_SEED,
+                seed,
             },
             ks: default_ks(),
         }

@@ -14,14 +14,13 @@ use std::fmt::{self, Write as _};
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
-use recalign_data::cache::temp_file_in;
 use recalign_data::{Dataset, PrepareConfig, Split};
+use recalign_runtime::{AtomicFile, write_atomically};
 use serde::de::{MapAccess, Visitor};
 use serde::ser::SerializeMap;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
-use tempfile::NamedTempFile;
 
-use crate::error::{Error, Result};
+use crate::error::{Error, FileErrors, Result};
 use crate::evaluation::UserRanking;
 use crate::metrics::RankingMetrics;
 use crate::protocol::Protocol;
@@ -263,11 +262,7 @@ impl Report {
     pub fn write(&self, path: &Path) -> Result<()> {
         let mut text = serde_json::to_vec_pretty(self).map_err(|e| Error::io(path, e.into()))?;
         text.push(b'\n');
-        let mut file = AtomicFile::create(path)?;
-        file.writer
-            .write_all(&text)
-            .map_err(|e| Error::io(path, e))?;
-        file.commit()
+        Ok(write_atomically(path, &text)?)
     }
 
     /// Reads a report written by [`Report::write`].
@@ -320,38 +315,6 @@ impl Report {
     }
 }
 
-/// A file written to a temporary sibling and renamed into place on commit;
-/// dropped uncommitted, it leaves nothing behind.
-struct AtomicFile {
-    path: PathBuf,
-    writer: BufWriter<NamedTempFile>,
-}
-
-impl AtomicFile {
-    fn create(path: &Path) -> Result<Self> {
-        let dir = path
-            .parent()
-            .filter(|d| !d.as_os_str().is_empty())
-            .unwrap_or(Path::new("."));
-        let tmp = temp_file_in(dir).map_err(|e| Error::io(dir, e))?;
-        Ok(AtomicFile {
-            path: path.to_path_buf(),
-            writer: BufWriter::new(tmp),
-        })
-    }
-
-    fn commit(self) -> Result<()> {
-        let path = self.path;
-        let tmp = self
-            .writer
-            .into_inner()
-            .map_err(|e| Error::io(&path, e.into_error()))?;
-        tmp.as_file().sync_all().map_err(|e| Error::io(&path, e))?;
-        tmp.persist(&path).map_err(|e| Error::io(&path, e.error))?;
-        Ok(())
-    }
-}
-
 /// One line of a rankings file: a user's held-out item and ranked items,
 /// by raw id, best first.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -379,7 +342,8 @@ impl RankingLine {
 /// Writes a rankings file line by line; the file appears, complete, only on
 /// [`RankingsWriter::finish`].
 pub struct RankingsWriter {
-    file: AtomicFile,
+    path: PathBuf,
+    file: BufWriter<AtomicFile>,
     lines: usize,
 }
 
@@ -387,27 +351,29 @@ impl RankingsWriter {
     /// Starts writing `path` (through a temporary file in its folder).
     pub fn create(path: &Path) -> Result<Self> {
         Ok(RankingsWriter {
-            file: AtomicFile::create(path)?,
+            path: path.to_path_buf(),
+            file: BufWriter::new(AtomicFile::create(path)?),
             lines: 0,
         })
     }
 
     /// Appends one line.
     pub fn write(&mut self, line: &RankingLine) -> Result<()> {
-        let path = &self.file.path;
-        serde_json::to_writer(&mut self.file.writer, line)
-            .map_err(|e| Error::io(path, e.into()))?;
-        self.file
-            .writer
-            .write_all(b"\n")
-            .map_err(|e| Error::io(path, e))?;
+        let path = &self.path;
+        serde_json::to_writer(&mut self.file, line).map_err(|e| Error::io(path, e.into()))?;
+        self.file.write_all(b"\n").map_err(|e| Error::io(path, e))?;
         self.lines += 1;
         Ok(())
     }
 
     /// Moves the file into place and returns the number of lines.
     pub fn finish(self) -> Result<usize> {
-        self.file.commit()?;
+        let path = self.path;
+        let file = self
+            .file
+            .into_inner()
+            .map_err(|e| Error::io(path, e.into_error()))?;
+        file.commit()?;
         Ok(self.lines)
     }
 }
@@ -503,8 +469,8 @@ fn parse_ranking_line(line: &str) -> std::result::Result<RankingLine, LineError>
 
 /// The ranking metrics at cut-offs `ks` recomputed from rankings lines. A
 /// line holds the top max(K) items for retrieval, so `hit@K`, `ndcg@K` and
-/// `mrr@K` match the report exactly; `mrr` does whenever the lists are
-/// complete (ranking over candidates).
+/// `mrr@K` match the report exactly; `mrr` is there, and matches, whenever
+/// every target is in its list (ranking over candidates).
 pub fn metrics_from_rankings(lines: &[RankingLine], ks: &[usize]) -> Result<RankingMetrics> {
     let mut metrics = RankingMetrics::new(ks)?;
     for line in lines {

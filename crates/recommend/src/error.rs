@@ -19,17 +19,15 @@ pub enum Error {
     /// The evaluator.
     #[error(transparent)]
     Eval(#[from] recalign_eval::Error),
+    /// The constrained search.
+    #[error(transparent)]
+    Search(#[from] recalign_decode::SearchError),
     /// The samples configuration.
     #[error(transparent)]
     Samples(#[from] recalign_samples::Error),
-    /// A file of the model directory that is not valid.
-    #[error("{}: {message}", path.display())]
-    File {
-        /// The file.
-        path: PathBuf,
-        /// What is wrong, naming the field.
-        message: String,
-    },
+    /// The model directory, or a tokenizer that does not fit the model.
+    #[error(transparent)]
+    ModelDir(#[from] recalign_model_dir::Error),
     /// The tokenizer does not fit the model or the catalogue.
     #[error("{}: {message}", path.display())]
     Mismatch {

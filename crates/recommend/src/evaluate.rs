@@ -2,10 +2,21 @@
 //! [`Protocol`]s as every baseline: users are taken in batches, asked
 //! exactly what their held-out samples ask, and their answers recorded in
 //! an [`Evaluation`].
+//!
+//! [`ranking_protocol`] gives the ranking task the candidate lists the
+//! model's ranking samples showed, for the model and the baselines alike;
+//! [`Floors`] are what a ranking is reported beside (MostPopular on the
+//! same users, a random ranking's expectation).
+
+use std::fmt::Write as _;
 
 use burn::tensor::backend::Backend;
-use recalign_data::{Dataset, ItemIdx};
-use recalign_eval::{Case, Evaluation, Metrics, Protocol, RatingMetrics, Task};
+use recalign_data::{Dataset, ItemIdx, Split};
+use recalign_eval::{
+    Case, Evaluation, Metrics, ModelInfo, Protocol, RatingMetrics, Report, Task,
+    evaluate_popularity_on, random_expected,
+};
+use recalign_samples::SamplesConfig;
 
 use crate::error::Result;
 use crate::recommender::{History, Recommender};
@@ -114,4 +125,128 @@ pub fn evaluate<'d, B: Backend>(
         extra.insert("mae_argmax", argmax.mae());
     }
     Ok(Outcome { evaluation, extra })
+}
+
+/// The ranking protocol on `split` over the lists ranking samples written
+/// with `samples` show: `samples.ranking.candidates` items (the target and
+/// uniform negatives) drawn with `samples.seed`. A fine-tuned model and the
+/// baselines evaluated with the same samples settings rank the same lists.
+pub fn ranking_protocol(split: Split, samples: &SamplesConfig) -> Protocol {
+    Protocol::ranking_with(split, samples.ranking.candidates, samples.seed)
+}
+
+/// What a model's ranking metrics are reported beside, on the same users
+/// and lists: MostPopular (training counts) and the expectation of a
+/// uniformly random ranking.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Floors {
+    /// MostPopular's metrics.
+    pub most_popular: Metrics,
+    /// A random ranking's expected `hit@K` and `ndcg@K`.
+    pub random: Metrics,
+}
+
+impl Floors {
+    /// The floors of `protocol` on its first `max_users` cases (all for
+    /// `None`); `None` for rating, which ranks nothing.
+    pub fn measure(
+        dataset: &Dataset,
+        protocol: &Protocol,
+        max_users: Option<usize>,
+    ) -> Result<Option<Floors>> {
+        if !protocol.is_ranking() {
+            return Ok(None);
+        }
+        let most_popular = evaluate_popularity_on(dataset, protocol, max_users)?
+            .report(ModelInfo::new("most-popular"))
+            .metrics;
+        Ok(Some(Floors {
+            most_popular,
+            random: random_expected(dataset, protocol),
+        }))
+    }
+
+    /// Records them in `report.extra` as `most_popular` and
+    /// `random_expected`.
+    pub fn record(&self, report: &mut Report) {
+        for (key, metrics) in [
+            ("most_popular", &self.most_popular),
+            ("random_expected", &self.random),
+        ] {
+            let value = serde_json::to_value(metrics).unwrap_or_default();
+            report.extra.insert(key.to_string(), value);
+        }
+    }
+
+    /// `metrics` of the model called `model` beside the floors, one line per
+    /// metric all three have.
+    pub fn table(&self, model: &str, metrics: &Metrics) -> String {
+        let mut out = String::new();
+        let _ = writeln!(
+            out,
+            "{:<10} {model:>12} {:>12} {:>12}",
+            "metric", "most-popular", "random"
+        );
+        for (name, value) in metrics.iter() {
+            if let (Some(p), Some(r)) = (self.most_popular.get(name), self.random.get(name)) {
+                let _ = writeln!(out, "{name:<10} {value:>12.4} {p:>12.4} {r:>12.4}");
+            }
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use recalign_data::synthetic::SyntheticConfig;
+    use recalign_data::{DatasetSpec, LoadOptions, PrepareConfig, load};
+
+    use super::*;
+
+    fn shop() -> Dataset {
+        let spec = DatasetSpec::Synthetic(SyntheticConfig {
+            seed: 1,
+            users: 200,
+        });
+        load(&spec, &PrepareConfig::default(), &LoadOptions::default())
+            .unwrap()
+            .dataset
+    }
+
+    #[test]
+    fn ranking_lists_follow_the_samples_settings() {
+        let mut samples = SamplesConfig::default();
+        samples.ranking.candidates = 50;
+        samples.seed = 7;
+        let protocol = ranking_protocol(Split::Valid, &samples);
+        assert_eq!(protocol, Protocol::ranking_with(Split::Valid, 50, 7));
+        let defaults = ranking_protocol(Split::Test, &SamplesConfig::default());
+        assert_eq!(defaults, Protocol::ranking(Split::Test));
+    }
+
+    #[test]
+    fn floors_stand_beside_rankings_only() {
+        let dataset = shop();
+        let protocol = Protocol::ranking(Split::Test);
+        let floors = Floors::measure(&dataset, &protocol, Some(20))
+            .unwrap()
+            .unwrap();
+        assert_eq!(floors.random.get("hit@10"), Some(0.1));
+        let popular = floors.most_popular.get("ndcg@10").unwrap();
+        assert!((0.0..=1.0).contains(&popular), "{popular}");
+
+        let mut report = evaluate_popularity_on(&dataset, &protocol, Some(20))
+            .unwrap()
+            .report(ModelInfo::new("model"));
+        floors.record(&mut report);
+        assert!(report.extra["most_popular"]["ndcg@10"].is_number());
+        assert_eq!(report.extra["random_expected"]["hit@10"], 0.1);
+        let table = floors.table("model", &report.metrics);
+        assert!(table.starts_with("metric"), "{table}");
+        assert!(table.contains("\nhit@10 "), "{table}");
+        assert!(!table.contains("mrr"), "{table}");
+
+        let rating = Protocol::rating(Split::Test);
+        assert!(Floors::measure(&dataset, &rating, None).unwrap().is_none());
+    }
 }

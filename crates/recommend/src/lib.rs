@@ -14,7 +14,7 @@
 //!
 //! [`evaluate()`] runs a protocol of `recalign-eval` over the valid or test
 //! users, so the report, the rankings file and the metrics are those of the
-//! baselines. [`trained_with`] reads how a model directory was trained
+//! baselines. [`trained_with`] (from `recalign-model-dir`) reads how a model directory was trained
 //! (samples configuration, input budget) so that it is asked the same way.
 
 #![deny(missing_docs)]
@@ -22,11 +22,10 @@
 
 pub mod error;
 pub mod evaluate;
-pub mod model_dir;
 pub mod recommender;
 
 pub use error::{Error, Result};
-pub use evaluate::{EvaluateOptions, Outcome, evaluate};
-pub use model_dir::{TrainedWith, trained_with};
+pub use evaluate::{EvaluateOptions, Floors, Outcome, evaluate, ranking_protocol};
 pub use recalign_decode::Scoring;
+pub use recalign_model_dir::{ModelDir, TrainedWith, trained_with};
 pub use recommender::{History, RATINGS, RatingPrediction, Recommendation, Recommender, Settings};

@@ -29,7 +29,9 @@ use recalign_t5::T5;
 use recalign_tokenizer::T5Tokenizer;
 
 use crate::error::{Error, Result};
-use crate::model_dir::DEFAULT_MAX_INPUT_TOKENS;
+use recalign_model_dir::{
+    DEFAULT_MAX_INPUT_TOKENS, ModelDir, ModelFile, check_agreement, truncate_input,
+};
 
 /// The rating values the model chooses among.
 pub const RATINGS: [f32; 5] = [1.0, 2.0, 3.0, 4.0, 5.0];
@@ -108,10 +110,17 @@ impl<'g, 'd, B: Backend> Recommender<'g, 'd, B> {
         settings: Settings,
         device: &B::Device,
     ) -> Result<Self> {
-        let model = T5::load(dir, device)?;
-        let path = dir.join("tokenizer.json");
-        let tokenizer = T5Tokenizer::from_file(&path)?;
-        Self::new(model, tokenizer, path, generator, settings, device)
+        let dir = ModelDir::open(dir)?;
+        let model = T5::load(dir.path(), device)?;
+        let tokenizer = dir.load_tokenizer()?;
+        Self::new(
+            model,
+            tokenizer,
+            dir.file(ModelFile::Tokenizer),
+            generator,
+            settings,
+            device,
+        )
     }
 
     /// A recommender from a loaded model and tokenizer (`tokenizer_path`
@@ -130,13 +139,7 @@ impl<'g, 'd, B: Backend> Recommender<'g, 'd, B> {
             path: tokenizer_path.clone(),
             message,
         };
-        let vocab = model.config().vocab_size;
-        if tokenizer.vocab_size() > vocab {
-            return Err(mismatch(format!(
-                "the tokenizer has {} tokens but the model only {vocab}; they are not a pair",
-                tokenizer.vocab_size()
-            )));
-        }
+        check_agreement(model.config(), &tokenizer, &tokenizer_path)?;
         if settings.max_input_tokens == 0 {
             return Err(Error::Request(
                 "the input budget must be at least 1 token".into(),
@@ -212,10 +215,7 @@ impl<'g, 'd, B: Backend> Recommender<'g, 'd, B> {
     pub fn prompt_tokens(&self, history: History<'_>, query: Query<'_>) -> Result<Vec<u32>> {
         let text = self.prompt_text(history, query)?;
         let mut tokens = self.tokenizer.encode(&text)?;
-        let budget = self.settings.max_input_tokens;
-        if tokens.len() > budget {
-            tokens.drain(..tokens.len() - budget);
-        }
+        truncate_input(&mut tokens, self.settings.max_input_tokens);
         Ok(tokens)
     }
 
@@ -226,14 +226,31 @@ impl<'g, 'd, B: Backend> Recommender<'g, 'd, B> {
                 "the history is empty: the model recommends from at least one item".into(),
             ));
         }
-        let items = self.generator.dataset().num_items();
-        if let Some(e) = history.events.iter().find(|e| e.item.index() >= items) {
-            return Err(Error::Request(format!(
-                "item index {} is outside the catalogue of {items}",
-                e.item.0
-            )));
+        for event in history.events {
+            self.check_item(event.item, "item")?;
+        }
+        match query {
+            Query::Rating { item } => self.check_item(item, "rated item")?,
+            Query::Ranking { candidates } => {
+                for &candidate in candidates {
+                    self.check_item(candidate, "candidate")?;
+                }
+            }
+            _ => {}
         }
         Ok(self.generator.prompt(history.user, history.events, query))
+    }
+
+    /// Refuses an item index outside the catalogue (`what` names it).
+    fn check_item(&self, item: ItemIdx, what: &str) -> Result<()> {
+        let items = self.generator.dataset().num_items();
+        if item.index() >= items {
+            return Err(Error::Request(format!(
+                "{what} index {} is outside the catalogue of {items}",
+                item.0
+            )));
+        }
+        Ok(())
     }
 
     fn prompts(&self, requests: &[(History<'_>, Query<'_>)]) -> Result<Vec<Vec<u32>>> {
@@ -274,7 +291,7 @@ impl<'g, 'd, B: Backend> Recommender<'g, 'd, B> {
             .iter()
             .map(|items| items.iter().map(|i| i.index()).collect())
             .collect();
-        let found = search(&mut scorer, &self.trie, histories.len(), &config, &excluded);
+        let found = search(&mut scorer, &self.trie, histories.len(), &config, &excluded)?;
         Ok(found
             .into_iter()
             .map(|hypotheses| {
@@ -293,16 +310,12 @@ impl<'g, 'd, B: Backend> Recommender<'g, 'd, B> {
     /// candidates in the order given. Candidates must be distinct catalogue
     /// items, at least one per request.
     pub fn rank(&self, requests: &[(History<'_>, &[ItemIdx])]) -> Result<Vec<Vec<f32>>> {
-        let items = self.trie.len();
         for (_, candidates) in requests {
             if candidates.is_empty() {
                 return Err(Error::Request("no candidates to rank".into()));
             }
-            if let Some(bad) = candidates.iter().find(|c| c.index() >= items) {
-                return Err(Error::Request(format!(
-                    "candidate index {} is outside the catalogue of {items}",
-                    bad.0
-                )));
+            for &candidate in *candidates {
+                self.check_item(candidate, "candidate")?;
             }
             let mut sorted = candidates.to_vec();
             sorted.sort_unstable();
@@ -324,8 +337,12 @@ impl<'g, 'd, B: Backend> Recommender<'g, 'd, B> {
         self.score(&queries, answers.collect())
     }
 
-    /// The predicted rating of `item` after each history.
+    /// The predicted rating of `item` after each history; an item outside
+    /// the catalogue is refused.
     pub fn rate(&self, requests: &[(History<'_>, ItemIdx)]) -> Result<Vec<RatingPrediction>> {
+        for &(_, item) in requests {
+            self.check_item(item, "rated item")?;
+        }
         let queries: Vec<_> = requests
             .iter()
             .map(|&(h, item)| (h, Query::Rating { item }))

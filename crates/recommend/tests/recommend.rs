@@ -212,15 +212,25 @@ fn bad_requests_and_mismatched_tokenizers_are_refused() {
     assert!(error(rec.rank(&[(history, &twice)])).contains("listed twice"));
     let outside = [ItemIdx(u32::MAX)];
     assert!(error(rec.rank(&[(history, &outside)])).contains("outside the catalogue"));
+    // Rating an item outside the catalogue is refused, not a panic.
+    let rated = error(rec.rate(&[(history, ItemIdx(u32::MAX))]));
+    assert!(
+        rated.contains("rated item") && rated.contains("outside the catalogue"),
+        "{rated}"
+    );
 
-    // A model smaller than its tokenizer.
+    // A model with a tokenizer it cannot use is refused.
     let device = Default::default();
-    let small = T5::<Flex>::random(&Preset::Tiny.config(100), 3, &device).unwrap();
-    let path = PathBuf::from("model/tokenizer.json");
-    let e = Recommender::new(small, tok, path, &generator, Settings::default(), &device)
-        .err()
-        .unwrap()
-        .to_string();
+    let refusal = |vocab: usize, tokenizer: T5Tokenizer, path: &str| {
+        let model = T5::<Flex>::random(&Preset::Tiny.config(vocab), 3, &device).unwrap();
+        let settings = Settings::default();
+        Recommender::new(model, tokenizer, path.into(), &generator, settings, &device)
+            .err()
+            .unwrap()
+            .to_string()
+    };
+    // A model smaller than its tokenizer.
+    let e = refusal(100, tok, "model/tokenizer.json");
     assert!(
         e.starts_with("model/tokenizer.json") && e.contains("not a pair"),
         "{e}"
@@ -229,12 +239,7 @@ fn bad_requests_and_mismatched_tokenizers_are_refused() {
     // A tokenizer that never saw a digit cannot write the item identifiers.
     let words = ["lorem ipsum dolor sit amet", "consectetur adipiscing elit"];
     let wordy = T5Tokenizer::train(words.iter(), TrainOptions { vocab_size: 150 }).unwrap();
-    let model = T5::<Flex>::random(&Preset::Tiny.config(200), 3, &device).unwrap();
-    let path = PathBuf::from("other/tokenizer.json");
-    let e = Recommender::new(model, wordy, path, &generator, Settings::default(), &device)
-        .err()
-        .unwrap()
-        .to_string();
+    let e = refusal(200, wordy, "other/tokenizer.json");
     assert!(
         e.contains("<unk>") && e.contains("another catalogue"),
         "{e}"

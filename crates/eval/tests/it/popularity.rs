@@ -45,12 +45,18 @@ fn counts_come_from_training_only() {
     assert_eq!(counts.counts()[3] as usize, holders);
 }
 
+/// MostPopular and a seeded random model on the shop under `protocol`.
+fn popularity_and_random(protocol: &Protocol) -> (Evaluation<'_>, Evaluation<'_>) {
+    let data = shop();
+    let pop = evaluate_popularity(data, protocol).unwrap();
+    (pop, random(data, protocol, 7))
+}
+
 #[test]
 fn popularity_beats_random_under_full_ranking() {
     let data = shop();
     let protocol = Protocol::retrieval(Split::Test);
-    let pop = evaluate_popularity(data, &protocol).unwrap();
-    let rand = random(data, &protocol, 7);
+    let (pop, rand) = popularity_and_random(&protocol);
     let (p, r) = (pop.ranking_metrics(), rand.ranking_metrics());
     assert_eq!(p.users(), data.num_users());
     assert_eq!(pop.users_skipped(), 0);
@@ -71,10 +77,8 @@ fn popularity_beats_random_under_full_ranking() {
 
 #[test]
 fn popularity_beats_random_under_candidate_ranking() {
-    let data = shop();
     let protocol = Protocol::ranking(Split::Test);
-    let pop = evaluate_popularity(data, &protocol).unwrap();
-    let rand = random(data, &protocol, 7);
+    let (pop, rand) = popularity_and_random(&protocol);
     let (p, r) = (pop.ranking_metrics(), rand.ranking_metrics());
     assert!(p.hit(10).unwrap() > r.hit(10).unwrap() + 0.05);
     assert!(p.ndcg(10).unwrap() > r.ndcg(10).unwrap());

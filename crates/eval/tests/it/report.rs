@@ -4,6 +4,7 @@
 use std::path::Path;
 
 use recalign_data::Split;
+use recalign_eval::error::{FieldError, LineError};
 use recalign_eval::report::VERSION;
 use recalign_eval::{
     DatasetInfo, Error, Metrics, ModelInfo, Protocol, RankingLine, RankingsWriter, Report,
@@ -172,10 +173,10 @@ fn bad_rankings_name_the_line_and_field() {
         let message = err.to_string();
         assert!(message.contains("bad.jsonl:3"), "{bad}: {message}");
         match (field, &err) {
-            (Some(expected), Error::Field { line, field, .. }) => {
+            (Some(expected), Error::Field(FieldError { line, field, .. })) => {
                 assert_eq!((*line, field.as_str()), (3, expected), "{bad}");
             }
-            (None, Error::Line { line, .. }) => assert_eq!(*line, 3),
+            (None, Error::Line(LineError { line, .. })) => assert_eq!(*line, 3),
             _ => panic!("{bad}: unexpected error {err:?}"),
         }
     }
