@@ -50,10 +50,10 @@ impl TrainData {
         }
     }
 
-    /// Users whose training sequence has at least one next-item target.
-    pub(crate) fn sequence_users(&self) -> Vec<u32> {
+    /// Users whose training sequence has at least `min_len` items.
+    pub(crate) fn users_with_at_least(&self, min_len: usize) -> Vec<u32> {
         (0..self.sequences.len() as u32)
-            .filter(|&u| self.sequences[u as usize].len() >= 2)
+            .filter(|&u| self.sequences[u as usize].len() >= min_len)
             .collect()
     }
 }
@@ -102,10 +102,10 @@ impl Padded {
     }
 }
 
-/// A batch for next-item training at every position.
+/// A training batch: padded inputs and the outputs that carry a target.
 #[derive(Debug, Clone)]
-pub(crate) struct NextItemBatch {
-    /// Inputs: each user's last `max_len` training items but the final one.
+pub(crate) struct TrainBatch {
+    /// The input tokens.
     pub inputs: Padded,
     /// Flat positions (`row · len + t`) that predict a target.
     pub positions: Vec<i64>,
@@ -113,8 +113,11 @@ pub(crate) struct NextItemBatch {
     pub targets: Vec<i64>,
 }
 
-impl NextItemBatch {
-    pub(crate) fn new(data: &TrainData, users: &[u32], max_len: usize) -> Self {
+impl TrainBatch {
+    /// Next-item training at every position: each user's last `max_len`
+    /// training items but the final one as inputs, each predicting the item
+    /// after it.
+    pub(crate) fn next_item(data: &TrainData, users: &[u32], max_len: usize) -> Self {
         let rows: Vec<Vec<i64>> = users
             .iter()
             .map(|&u| {
@@ -137,7 +140,7 @@ impl NextItemBatch {
                 targets.push(i64::from(item));
             }
         }
-        NextItemBatch {
+        TrainBatch {
             inputs,
             positions,
             targets,
@@ -185,7 +188,7 @@ mod tests {
     #[test]
     fn next_item_windows_keep_the_most_recent_items() {
         let data = data(vec![vec![0, 1, 2, 3], vec![5, 6]]);
-        let batch = NextItemBatch::new(&data, &[0, 1], 2);
+        let batch = TrainBatch::next_item(&data, &[0, 1], 2);
         // User 0: window [1, 2, 3] → inputs tokens [2, 3], targets [2, 3];
         // user 1: inputs [6], target 6, right-padded to length 2.
         assert_eq!(batch.inputs.tokens, vec![2, 3, 6, 0]);
@@ -193,6 +196,6 @@ mod tests {
         assert_eq!(batch.positions, vec![0, 1, 2]);
         assert_eq!(batch.targets, vec![2, 3, 6]);
         assert_eq!(batch.inputs.last_positions(), vec![1, 2]);
-        assert_eq!(data.sequence_users(), vec![0, 1]);
+        assert_eq!(data.users_with_at_least(2), vec![0, 1]);
     }
 }

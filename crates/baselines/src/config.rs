@@ -23,9 +23,15 @@ use std::fmt;
 use std::path::Path;
 use std::str::FromStr;
 
+use serde::de::{Deserializer, MapAccess};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
+
+mod transformer;
+
+use transformer::Section;
+pub use transformer::TransformerConfig;
 
 /// The baselines this crate trains, plus MostPopular (from
 /// `recalign-eval`).
@@ -188,26 +194,14 @@ pub enum SasRecLoss {
 
 /// SASRec (RecBole `SASRec`): item + learned position embeddings, layer norm
 /// and dropout, causal post-LN transformer blocks, output scored against the
-/// shared item embeddings.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
+/// shared item embeddings. The `[sasrec]` table holds the transformer's keys
+/// and `loss`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct SasRecConfig {
-    /// Model width (64).
-    pub hidden: usize,
-    /// Transformer blocks (2).
-    pub layers: usize,
-    /// Attention heads; must divide `hidden` (2).
-    pub heads: usize,
-    /// Feed-forward width (256).
-    pub inner: usize,
-    /// Dropout on embeddings and block outputs (0.5).
-    pub dropout: f64,
-    /// Dropout on attention weights (0.5).
-    pub attention_dropout: f64,
-    /// Layer-norm epsilon (1e-12).
-    pub layer_norm_eps: f64,
-    /// Most recent items read (50).
-    pub max_len: usize,
+    /// The encoder (RecBole's, dropout 0.5); `max_len` is the most recent
+    /// items read.
+    #[serde(flatten)]
+    pub transformer: TransformerConfig,
     /// `ce` (default) or `bce`.
     pub loss: SasRecLoss,
 }
@@ -215,41 +209,40 @@ pub struct SasRecConfig {
 impl Default for SasRecConfig {
     fn default() -> Self {
         SasRecConfig {
-            hidden: 64,
-            layers: 2,
-            heads: 2,
-            inner: 256,
-            dropout: 0.5,
-            attention_dropout: 0.5,
-            layer_norm_eps: 1e-12,
-            max_len: 50,
+            transformer: TransformerConfig::recbole(0.5),
             loss: SasRecLoss::Ce,
         }
     }
 }
 
+impl<'de> Deserialize<'de> for SasRecConfig {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        transformer::deserialize(deserializer)
+    }
+}
+
+impl Section for SasRecConfig {
+    const OWN_KEYS: &'static [&'static str] = &["loss"];
+
+    fn read<'de, A: MapAccess<'de>>(&mut self, key: &str, map: &mut A) -> Result<bool, A::Error> {
+        match key {
+            "loss" => self.loss = map.next_value()?,
+            _ => return self.transformer.read(key, map),
+        }
+        Ok(true)
+    }
+}
+
 /// BERT4Rec (RecBole `BERT4Rec`): bidirectional post-LN transformer over the
 /// item sequence with a `[mask]` token; training masks items (cloze), and
-/// inference appends `[mask]` after the history and scores its output.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
+/// inference appends `[mask]` after the history and scores its output. The
+/// `[bert4rec]` table holds the transformer's keys and `mask_prob`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Bert4RecConfig {
-    /// Model width (64).
-    pub hidden: usize,
-    /// Transformer blocks (2).
-    pub layers: usize,
-    /// Attention heads; must divide `hidden` (2).
-    pub heads: usize,
-    /// Feed-forward width (256).
-    pub inner: usize,
-    /// Dropout on embeddings and block outputs (0.2).
-    pub dropout: f64,
-    /// Dropout on attention weights (0.2).
-    pub attention_dropout: f64,
-    /// Layer-norm epsilon (1e-12).
-    pub layer_norm_eps: f64,
-    /// Sequence length, the appended `[mask]` included (50).
-    pub max_len: usize,
+    /// The encoder (RecBole's, dropout 0.2); `max_len` counts the appended
+    /// `[mask]`.
+    #[serde(flatten)]
+    pub transformer: TransformerConfig,
     /// Share of training items replaced by `[mask]` (0.2).
     pub mask_prob: f64,
 }
@@ -257,16 +250,27 @@ pub struct Bert4RecConfig {
 impl Default for Bert4RecConfig {
     fn default() -> Self {
         Bert4RecConfig {
-            hidden: 64,
-            layers: 2,
-            heads: 2,
-            inner: 256,
-            dropout: 0.2,
-            attention_dropout: 0.2,
-            layer_norm_eps: 1e-12,
-            max_len: 50,
+            transformer: TransformerConfig::recbole(0.2),
             mask_prob: 0.2,
         }
+    }
+}
+
+impl<'de> Deserialize<'de> for Bert4RecConfig {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        transformer::deserialize(deserializer)
+    }
+}
+
+impl Section for Bert4RecConfig {
+    const OWN_KEYS: &'static [&'static str] = &["mask_prob"];
+
+    fn read<'de, A: MapAccess<'de>>(&mut self, key: &str, map: &mut A) -> Result<bool, A::Error> {
+        match key {
+            "mask_prob" => self.mask_prob = map.next_value()?,
+            _ => return self.transformer.read(key, map),
+        }
+        Ok(true)
     }
 }
 
@@ -303,35 +307,6 @@ fn check_probability(key: &str, p: f64) -> Result<()> {
 
 fn check_positive(key: &str, n: usize) -> Result<()> {
     check(key, n >= 1, n, "at least 1")
-}
-
-fn check_transformer(
-    section: &str,
-    hidden: usize,
-    layers: usize,
-    heads: usize,
-    inner: usize,
-    dropouts: [f64; 2],
-    eps: f64,
-) -> Result<()> {
-    check_positive(&format!("{section}.hidden"), hidden)?;
-    check_positive(&format!("{section}.layers"), layers)?;
-    check_positive(&format!("{section}.heads"), heads)?;
-    check(
-        &format!("{section}.heads"),
-        hidden.is_multiple_of(heads),
-        heads,
-        &format!("a divisor of hidden = {hidden}"),
-    )?;
-    check_positive(&format!("{section}.inner"), inner)?;
-    check_probability(&format!("{section}.dropout"), dropouts[0])?;
-    check_probability(&format!("{section}.attention_dropout"), dropouts[1])?;
-    check(
-        &format!("{section}.layer_norm_eps"),
-        eps > 0.0 && eps < 1.0,
-        eps,
-        "in (0, 1)",
-    )
 }
 
 impl TrainConfig {
@@ -377,35 +352,20 @@ impl Gru4RecConfig {
 impl SasRecConfig {
     /// Checks ranges, naming the key (`sasrec.…`).
     pub fn validate(&self) -> Result<()> {
-        check_transformer(
-            "sasrec",
-            self.hidden,
-            self.layers,
-            self.heads,
-            self.inner,
-            [self.dropout, self.attention_dropout],
-            self.layer_norm_eps,
-        )?;
-        check_positive("sasrec.max_len", self.max_len)
+        self.transformer.validate("sasrec")?;
+        check_positive("sasrec.max_len", self.transformer.max_len)
     }
 }
 
 impl Bert4RecConfig {
     /// Checks ranges, naming the key (`bert4rec.…`).
     pub fn validate(&self) -> Result<()> {
-        check_transformer(
-            "bert4rec",
-            self.hidden,
-            self.layers,
-            self.heads,
-            self.inner,
-            [self.dropout, self.attention_dropout],
-            self.layer_norm_eps,
-        )?;
+        self.transformer.validate("bert4rec")?;
+        let max_len = self.transformer.max_len;
         check(
             "bert4rec.max_len",
-            self.max_len >= 2,
-            self.max_len,
+            max_len >= 2,
+            max_len,
             "at least 2 (history + [mask])",
         )?;
         check(

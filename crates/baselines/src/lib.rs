@@ -51,7 +51,7 @@ pub mod runner;
 
 pub use config::{
     BaselineConfig, Bert4RecConfig, BprMfConfig, Gru4RecConfig, Model, SasRecConfig, SasRecLoss,
-    TrainConfig,
+    TrainConfig, TransformerConfig,
 };
 pub use error::{Error, Result};
 pub use runner::{

@@ -1,19 +1,31 @@
 //! Building blocks shared by the models: seeded initialisation, linear
 //! layers, layer norm, dropout from the run's own random stream, and the
-//! post-LN transformer block of SASRec and BERT4Rec (RecBole's
-//! `TransformerEncoder`).
+//! embeddings and post-LN transformer blocks of SASRec and BERT4Rec
+//! (RecBole's `TransformerEncoder`).
 //!
 //! Randomness never comes from the backend: parameters are drawn on the
 //! host from the run's ChaCha8 stream and dropout masks likewise, so a seed
 //! gives the same run even when several trainings share a process (Flex
 //! keeps one global generator).
+//!
+//! Dropout is [`Noise::dropout`], not `recalign_runtime::dropout` (the T5
+//! model's), on purpose: its masks take 32 bits per element from the run's
+//! one ChaCha8 stream, interleaved with initialisation, shuffles, negatives
+//! and cloze masks, so that `train.seed` alone fixes a whole run. The
+//! runtime's draws 16 bits per element from a per-model stream that the
+//! trainer reseeds before each step, and tells training from evaluation by
+//! the backend's autodiff flag. Switching would change every seeded run,
+//! the reproduction numbers in `benches/runs.md` among them.
 
 use burn::module::{Module, Param};
 use burn::tensor::activation;
-use burn::tensor::{Bool, Tensor, TensorData, backend::Backend};
+use burn::tensor::{Bool, Int, Tensor, TensorData, backend::Backend};
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, Normal, Uniform};
+
+use crate::batch::Padded;
+use crate::config::TransformerConfig;
 
 /// Value written into masked attention scores before the softmax.
 const MASKED: f32 = -1e9;
@@ -36,16 +48,25 @@ impl<'a, B: Backend> Init<'a, B> {
         ))
     }
 
+    /// Each element drawn from `distribution`, in row-major order.
+    fn sample<const D: usize>(
+        &mut self,
+        shape: [usize; D],
+        distribution: impl Distribution<f32>,
+    ) -> Param<Tensor<B, D>> {
+        let n = shape.iter().product();
+        let values = (0..n).map(|_| distribution.sample(self.rng)).collect();
+        self.param(values, shape)
+    }
+
     /// Normal(0, std).
     pub(crate) fn normal<const D: usize>(
         &mut self,
         shape: [usize; D],
         std: f64,
     ) -> Param<Tensor<B, D>> {
-        let n = shape.iter().product();
         let normal = Normal::new(0.0, std as f32).expect("a positive deviation");
-        let values = (0..n).map(|_| normal.sample(self.rng)).collect();
-        self.param(values, shape)
+        self.sample(shape, normal)
     }
 
     /// Uniform(-bound, bound).
@@ -54,11 +75,9 @@ impl<'a, B: Backend> Init<'a, B> {
         shape: [usize; D],
         bound: f64,
     ) -> Param<Tensor<B, D>> {
-        let n = shape.iter().product();
         let bound = bound as f32;
         let uniform = Uniform::new_inclusive(-bound, bound).expect("a finite bound");
-        let values = (0..n).map(|_| uniform.sample(self.rng)).collect();
-        self.param(values, shape)
+        self.sample(shape, uniform)
     }
 
     /// Xavier (Glorot) normal for a `[rows, cols]` matrix, as
@@ -202,16 +221,27 @@ impl<B: Backend> LayerNorm<B> {
     }
 }
 
-/// Settings of a transformer stack.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct TransformerShape {
-    pub hidden: usize,
-    pub layers: usize,
-    pub heads: usize,
-    pub inner: usize,
-    pub dropout: f64,
-    pub attention_dropout: f64,
-    pub eps: f64,
+/// How RecBole closes each sublayer: dropout on its output, the residual,
+/// then layer norm.
+#[derive(Module, Debug)]
+pub(crate) struct AddNorm<B: Backend> {
+    norm: LayerNorm<B>,
+    #[module(skip)]
+    dropout: f64,
+}
+
+impl<B: Backend> AddNorm<B> {
+    fn new(init: &mut Init<'_, B>, config: &TransformerConfig) -> Self {
+        AddNorm {
+            norm: LayerNorm::new(init, config.hidden, config.layer_norm_eps),
+            dropout: config.dropout,
+        }
+    }
+
+    /// `norm(dropout(out) + x)` for the sublayer output `out` of `x`.
+    fn forward(&self, out: Tensor<B, 3>, x: Tensor<B, 3>, noise: &mut Noise<'_>) -> Tensor<B, 3> {
+        self.norm.forward(noise.dropout(out, self.dropout) + x)
+    }
 }
 
 /// Multi-head self-attention followed by its output projection, dropout,
@@ -222,27 +252,24 @@ pub(crate) struct Attention<B: Backend> {
     key: Linear<B>,
     value: Linear<B>,
     output: Linear<B>,
-    norm: LayerNorm<B>,
+    add_norm: AddNorm<B>,
     #[module(skip)]
     heads: usize,
-    #[module(skip)]
-    dropout: f64,
     #[module(skip)]
     attention_dropout: f64,
 }
 
 impl<B: Backend> Attention<B> {
-    fn new(init: &mut Init<'_, B>, shape: &TransformerShape) -> Self {
-        let h = shape.hidden;
+    fn new(init: &mut Init<'_, B>, config: &TransformerConfig) -> Self {
+        let h = config.hidden;
         Attention {
             query: Linear::normal(init, h, h, 0.02),
             key: Linear::normal(init, h, h, 0.02),
             value: Linear::normal(init, h, h, 0.02),
             output: Linear::normal(init, h, h, 0.02),
-            norm: LayerNorm::new(init, h, shape.eps),
-            heads: shape.heads,
-            dropout: shape.dropout,
-            attention_dropout: shape.attention_dropout,
+            add_norm: AddNorm::new(init, config),
+            heads: config.heads,
+            attention_dropout: config.attention_dropout,
         }
     }
 
@@ -273,8 +300,8 @@ impl<B: Backend> Attention<B> {
             .matmul(v)
             .swap_dims(1, 2)
             .reshape([batch, len, width]);
-        let out = noise.dropout(self.output.forward3(context), self.dropout);
-        self.norm.forward(out + x)
+        self.add_norm
+            .forward(self.output.forward3(context), x, noise)
     }
 }
 
@@ -284,25 +311,21 @@ impl<B: Backend> Attention<B> {
 pub(crate) struct FeedForward<B: Backend> {
     up: Linear<B>,
     down: Linear<B>,
-    norm: LayerNorm<B>,
-    #[module(skip)]
-    dropout: f64,
+    add_norm: AddNorm<B>,
 }
 
 impl<B: Backend> FeedForward<B> {
-    fn new(init: &mut Init<'_, B>, shape: &TransformerShape) -> Self {
+    fn new(init: &mut Init<'_, B>, config: &TransformerConfig) -> Self {
         FeedForward {
-            up: Linear::normal(init, shape.hidden, shape.inner, 0.02),
-            down: Linear::normal(init, shape.inner, shape.hidden, 0.02),
-            norm: LayerNorm::new(init, shape.hidden, shape.eps),
-            dropout: shape.dropout,
+            up: Linear::normal(init, config.hidden, config.inner, 0.02),
+            down: Linear::normal(init, config.inner, config.hidden, 0.02),
+            add_norm: AddNorm::new(init, config),
         }
     }
 
     fn forward(&self, x: Tensor<B, 3>, noise: &mut Noise<'_>) -> Tensor<B, 3> {
         let hidden = activation::gelu(self.up.forward3(x.clone()));
-        let out = noise.dropout(self.down.forward3(hidden), self.dropout);
-        self.norm.forward(out + x)
+        self.add_norm.forward(self.down.forward3(hidden), x, noise)
     }
 }
 
@@ -320,11 +343,11 @@ pub(crate) struct Transformer<B: Backend> {
 }
 
 impl<B: Backend> Transformer<B> {
-    pub(crate) fn new(init: &mut Init<'_, B>, shape: &TransformerShape) -> Self {
-        let blocks = (0..shape.layers)
+    pub(crate) fn new(init: &mut Init<'_, B>, config: &TransformerConfig) -> Self {
+        let blocks = (0..config.layers)
             .map(|_| Block {
-                attention: Attention::new(init, shape),
-                feed_forward: FeedForward::new(init, shape),
+                attention: Attention::new(init, config),
+                feed_forward: FeedForward::new(init, config),
             })
             .collect();
         Transformer { blocks }
@@ -341,6 +364,59 @@ impl<B: Backend> Transformer<B> {
             x = block.feed_forward.forward(x, noise);
         }
         x
+    }
+}
+
+/// The trunk of SASRec and BERT4Rec: token plus learned position
+/// embeddings (Normal(0, 0.02)), layer norm and dropout, then the
+/// transformer blocks.
+#[derive(Module, Debug)]
+pub(crate) struct ItemTransformer<B: Backend> {
+    tokens: Param<Tensor<B, 2>>,
+    positions: Param<Tensor<B, 2>>,
+    norm: LayerNorm<B>,
+    transformer: Transformer<B>,
+    #[module(skip)]
+    dropout: f64,
+}
+
+impl<B: Backend> ItemTransformer<B> {
+    /// An embedding row for each of `tokens` tokens (padding, the items and
+    /// any special token) and each of `config.max_len` positions.
+    pub(crate) fn new(init: &mut Init<'_, B>, config: &TransformerConfig, tokens: usize) -> Self {
+        ItemTransformer {
+            tokens: init.normal([tokens, config.hidden], 0.02),
+            positions: init.normal([config.max_len, config.hidden], 0.02),
+            norm: LayerNorm::new(init, config.hidden, config.layer_norm_eps),
+            transformer: Transformer::new(init, config),
+            dropout: config.dropout,
+        }
+    }
+
+    /// The token embeddings `[tokens, hidden]`, which also score the outputs.
+    pub(crate) fn embeddings(&self) -> Tensor<B, 2> {
+        self.tokens.val()
+    }
+
+    /// Outputs `[batch · len, hidden]` for every position; `mask` as
+    /// [`Transformer::forward`].
+    pub(crate) fn forward(
+        &self,
+        inputs: &Padded,
+        mask: &Tensor<B, 4, Bool>,
+        noise: &mut Noise<'_>,
+        device: &B::Device,
+    ) -> Tensor<B, 2> {
+        let (batch, len) = (inputs.batch, inputs.len);
+        let x = burn::tensor::module::embedding(self.tokens.val(), inputs.tensor(device));
+        let positions = Tensor::<B, 1, Int>::arange(0..len as i64, device)
+            .reshape([1, len])
+            .repeat_dim(0, batch);
+        let x = x + burn::tensor::module::embedding(self.positions.val(), positions);
+        let x = noise.dropout(self.norm.forward(x), self.dropout);
+        let out = self.transformer.forward(x, mask, noise);
+        let width = out.dims()[2];
+        out.reshape([batch * len, width])
     }
 }
 
@@ -377,10 +453,8 @@ pub(crate) fn score_items<B: Backend>(out: Tensor<B, 2>, embeddings: Tensor<B, 2
 pub(crate) fn cross_entropy<B: Backend>(logits: Tensor<B, 2>, targets: &[i64]) -> Tensor<B, 1> {
     let rows = targets.len();
     let device = logits.device();
-    let targets = Tensor::<B, 2, burn::tensor::Int>::from_data(
-        TensorData::new(targets.to_vec(), [rows, 1]),
-        &device,
-    );
+    let targets =
+        Tensor::<B, 2, Int>::from_data(TensorData::new(targets.to_vec(), [rows, 1]), &device);
     activation::log_softmax(logits, 1)
         .gather(1, targets)
         .mean()

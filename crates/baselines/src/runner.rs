@@ -31,11 +31,11 @@ use serde::Serialize;
 use crate::batch::{Query, TrainData};
 use crate::config::{BaselineConfig, Model};
 use crate::error::{Error, Result};
-use crate::models::Recommender;
 use crate::models::bert4rec::Bert4Rec;
 use crate::models::bpr::BprMf;
 use crate::models::gru4rec::Gru4Rec;
 use crate::models::sasrec::SasRec;
+use crate::models::{Recommender, Step};
 use crate::nn::{Init, Noise};
 
 /// The training backend on CPU: Flex with autodiff.
@@ -387,7 +387,12 @@ impl<B: AutodiffBackend> Run<'_, B> {
             let plan = epoch_plan(&model, self.data, &mut units, train.batch_size, &mut rng);
             let mut loss_sum = 0.0;
             for (b, chunk) in plan.iter().map(|r| &units[r.clone()]).enumerate() {
-                let loss = model.loss(self.data, chunk, &mut Noise::train(&mut rng), self.device);
+                let loss = model.loss(&mut Step {
+                    data: self.data,
+                    units: chunk,
+                    noise: Noise::train(&mut rng),
+                    device: self.device,
+                });
                 let value = loss.clone().into_scalar().elem::<f64>();
                 if !value.is_finite() {
                     return Err(Error::Diverged {

@@ -9,8 +9,8 @@ use burn::tensor::{Tensor, backend::Backend};
 
 use crate::batch::{Query, TrainData, ints};
 use crate::config::BprMfConfig;
-use crate::models::Recommender;
-use crate::nn::{Init, Noise, sample_negative};
+use crate::models::{Recommender, Step};
+use crate::nn::{Init, sample_negative};
 
 /// User and item embeddings.
 #[derive(Module, Debug)]
@@ -38,14 +38,9 @@ impl<B: Backend> Recommender<B> for BprMf<B> {
         (0..data.pairs.len() as u32).collect()
     }
 
-    fn loss(
-        &self,
-        data: &TrainData,
-        units: &[u32],
-        noise: &mut Noise<'_>,
-        device: &B::Device,
-    ) -> Tensor<B, 1> {
-        let rng = noise.rng().expect("training draws negatives");
+    fn loss(&self, step: &mut Step<'_, B>) -> Tensor<B, 1> {
+        let (data, units, device) = (step.data, step.units, step.device);
+        let rng = step.noise.rng().expect("training draws negatives");
         let mut users = Vec::with_capacity(units.len());
         let mut positives = Vec::with_capacity(units.len());
         let mut negatives = Vec::with_capacity(units.len());

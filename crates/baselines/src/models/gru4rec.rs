@@ -9,10 +9,10 @@ use burn::module::{Module, Param};
 use burn::tensor::activation;
 use burn::tensor::{Tensor, backend::Backend};
 
-use crate::batch::{NextItemBatch, Padded, Query, TrainData, history_tokens, ints};
+use crate::batch::Padded;
 use crate::config::Gru4RecConfig;
-use crate::models::Recommender;
-use crate::nn::{Init, Linear, Noise, cross_entropy, score_items};
+use crate::models::SequenceModel;
+use crate::nn::{Init, Linear, Noise, score_items};
 
 /// A single-layer GRU (PyTorch's gate order r, z, n).
 #[derive(Module, Debug)]
@@ -92,8 +92,15 @@ impl<B: Backend> Gru4Rec<B> {
             max_len: config.max_len,
         }
     }
+}
 
-    /// Outputs `[batch · len, embedding]` for every position.
+impl<B: Backend> SequenceModel for Gru4Rec<B> {
+    type Backend = B;
+
+    fn max_len(&self) -> usize {
+        self.max_len
+    }
+
     fn encode(&self, inputs: &Padded, noise: &mut Noise<'_>, device: &B::Device) -> Tensor<B, 2> {
         let x = burn::tensor::module::embedding(self.items.val(), inputs.tensor(device));
         let x = noise.dropout(x, self.dropout);
@@ -101,36 +108,8 @@ impl<B: Backend> Gru4Rec<B> {
         let [batch, len, width] = states.dims();
         states.reshape([batch * len, width])
     }
-}
 
-impl<B: Backend> Recommender<B> for Gru4Rec<B> {
-    fn unit_len(&self, data: &TrainData, unit: u32) -> usize {
-        data.sequences[unit as usize].len().min(self.max_len + 1)
-    }
-
-    fn units(&self, data: &TrainData) -> Vec<u32> {
-        data.sequence_users()
-    }
-
-    fn loss(
-        &self,
-        data: &TrainData,
-        units: &[u32],
-        noise: &mut Noise<'_>,
-        device: &B::Device,
-    ) -> Tensor<B, 1> {
-        let batch = NextItemBatch::new(data, units, self.max_len);
-        let out = self
-            .encode(&batch.inputs, noise, device)
-            .select(0, ints(&batch.positions, device));
-        cross_entropy(score_items(out, self.items.val()), &batch.targets)
-    }
-
-    fn scores(&self, queries: &[Query<'_>], device: &B::Device) -> Tensor<B, 2> {
-        let inputs = history_tokens(queries, self.max_len);
-        let out = self
-            .encode(&inputs, &mut Noise::off(), device)
-            .select(0, ints(&inputs.last_positions(), device));
+    fn logits(&self, out: Tensor<B, 2>) -> Tensor<B, 2> {
         score_items(out, self.items.val())
     }
 }

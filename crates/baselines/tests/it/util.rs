@@ -32,15 +32,16 @@ pub fn tiny(epochs: usize) -> BaselineConfig {
     config.gru4rec.embedding_size = 32;
     config.gru4rec.hidden_size = 32;
     config.gru4rec.max_len = 20;
-    config.sasrec.hidden = 32;
-    config.sasrec.inner = 64;
-    config.sasrec.layers = 1;
-    config.sasrec.dropout = 0.2;
-    config.sasrec.attention_dropout = 0.2;
-    config.sasrec.max_len = 20;
-    config.bert4rec.hidden = 32;
-    config.bert4rec.inner = 64;
-    config.bert4rec.layers = 1;
-    config.bert4rec.max_len = 20;
+    for transformer in [
+        &mut config.sasrec.transformer,
+        &mut config.bert4rec.transformer,
+    ] {
+        transformer.hidden = 32;
+        transformer.inner = 64;
+        transformer.layers = 1;
+        transformer.max_len = 20;
+    }
+    config.sasrec.transformer.dropout = 0.2;
+    config.sasrec.transformer.attention_dropout = 0.2;
     config
 }
