@@ -6,8 +6,10 @@
 //! `hint: …` line where the library has one.
 
 mod args;
+mod choices;
 mod commands;
 mod progress;
+mod settings;
 
 use std::process::ExitCode;
 

@@ -1,40 +1,22 @@
 //! `recalign baseline`: trains a conventional recommender on the prepared
-//! split, evaluates it with recalign's evaluator (full ranking on the test
-//! split), prints the report table and writes the report and rankings.
+//! split, evaluates it with recalign's evaluator (full ranking, or the
+//! fine-tuned model's candidate lists with `--task ranking`, on the test
+//! split unless `--split valid`), prints the report table and writes the
+//! report and rankings.
 
 use std::io::Write;
 
-use anyhow::{Context, Result};
-use recalign_baselines::{BaselineConfig, ProgressEvent, SasRecLoss};
-use recalign_data::Split;
-use recalign_eval::{Protocol, Task};
+use anyhow::Result;
+use recalign_baselines::ProgressEvent;
 
 use crate::args::{BaselineArgs, GlobalArgs};
 use crate::progress;
 
 pub fn run(global: &GlobalArgs, args: &BaselineArgs) -> Result<()> {
-    let mut config = match &args.hparams {
-        Some(path) => BaselineConfig::from_file(path)?,
-        None => BaselineConfig::default(),
-    };
-    if let Some(epochs) = args.epochs {
-        config.train.epochs = epochs;
-    }
-    if let Some(seed) = args.dataset.seed {
-        config.train.seed = seed;
-    }
-    match args.loss.as_deref() {
-        Some("bce") => config.sasrec.loss = SasRecLoss::Bce,
-        Some("ce") => config.sasrec.loss = SasRecLoss::Ce,
-        _ => {}
-    }
-    config.validate()?;
-    let loaded = super::load_dataset(global, &args.dataset)?;
+    let settings = args.resolve()?;
+    let loaded = super::load_dataset(global, &settings.data)?;
     let dataset = &loaded.dataset;
-    let mut protocol = Protocol::retrieval(Split::Test);
-    protocol.task = Task::Retrieval {
-        exclude_history: args.exclude_history,
-    };
+    let split = settings.protocol.split;
 
     let bar = progress::bar(
         global.quiet,
@@ -56,30 +38,24 @@ pub fn run(global: &GlobalArgs, args: &BaselineArgs) -> Result<()> {
             bar.suspend(|| tracing::info!(epoch = record.epoch, loss = record.loss, valid_ndcg10 = ?record.valid_ndcg10, "epoch"));
         }
         ProgressEvent::Testing { cases } => {
-            bar.set_prefix("test");
+            bar.set_prefix(split.to_string());
             bar.set_message(format!("{cases} users"));
         }
         _ => {}
     };
     let outcome = recalign_baselines::train_and_evaluate(
         dataset,
-        args.model,
-        &config,
-        &protocol,
+        settings.model,
+        &settings.config,
+        &settings.protocol,
         &mut progress,
     )?;
     bar.finish_and_clear();
 
     let mut out = std::io::stdout().lock();
     write!(out, "{}", outcome.report.table())?;
-    if let Some(path) = &args.report {
-        outcome
-            .report
-            .write(path)
-            .with_context(|| format!("writing {}", path.display()))?;
-        writeln!(out, "report: {}", path.display())?;
-    }
-    if let Some(path) = &args.rankings_out {
+    super::write_report(&mut out, &outcome.report, &args.outputs)?;
+    if let Some(path) = &args.outputs.rankings_out {
         let lines = outcome.write_rankings(dataset, path)?;
         writeln!(out, "rankings: {} ({lines} users)", path.display())?;
     }

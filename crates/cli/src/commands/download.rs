@@ -16,8 +16,7 @@ use crate::args::{DownloadArgs, GlobalArgs};
 use crate::progress;
 
 pub fn run(global: &GlobalArgs, args: &DownloadArgs) -> Result<()> {
-    let amazon = Amazon::from_name(&args.name)
-        .with_context(|| format!("`{}` is not an Amazon dataset", args.name))?;
+    let amazon = Amazon::from(args.name);
     let mut expected = BTreeMap::new();
     for pair in &args.sha256 {
         let Some((file, digest)) = pair.split_once('=') else {

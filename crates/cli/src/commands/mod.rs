@@ -1,5 +1,6 @@
-//! One module per subcommand; each turns parsed arguments into library calls
-//! and prints the result (data on stdout, logs and progress on stderr).
+//! One module per subcommand; each resolves its arguments
+//! ([`crate::settings`]), calls the libraries, and prints the result (data
+//! on stdout, logs and progress on stderr).
 
 mod baseline;
 mod download;
@@ -11,13 +12,16 @@ mod samples;
 mod stats;
 mod train;
 
+use std::io::Write;
 use std::sync::Arc;
 
 use anyhow::{Context, Result};
-use recalign_data::{DatasetCache, DatasetSpec, LoadOptions, Loaded, spec};
+use recalign_data::{DatasetCache, LoadOptions, Loaded, spec};
+use recalign_eval::Report;
 
-use crate::args::{Cli, Command, DataCommand, DatasetArgs, GlobalArgs};
+use crate::args::{Cli, Command, DataCommand, GlobalArgs, OutputArgs};
 use crate::progress::FileBar;
+use crate::settings::DataSettings;
 
 /// Runs the parsed command line.
 pub fn run(cli: &Cli) -> Result<()> {
@@ -36,36 +40,8 @@ pub fn run(cli: &Cli) -> Result<()> {
     }
 }
 
-/// The tables a run's TOML file may hold, one per stage.
-const CONFIG_TABLES: &[&str] = &["prepare", "samples", "train"];
-
-/// Rejects a config file with a table no stage reads (a typo such as
-/// `[sample]` would otherwise be ignored silently).
-fn check_config_tables(path: &std::path::Path) -> Result<()> {
-    let text =
-        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-    let table: toml::Table = text
-        .parse()
-        .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
-    for key in table.keys() {
-        if !CONFIG_TABLES.contains(&key.as_str()) {
-            anyhow::bail!(
-                "{}: unknown table or key `{key}` (expected the tables {})",
-                path.display(),
-                CONFIG_TABLES.join(", ")
-            );
-        }
-    }
-    Ok(())
-}
-
-/// Loads (from the cache when possible) the dataset the flags name.
-pub fn load_dataset(global: &GlobalArgs, args: &DatasetArgs) -> Result<Loaded> {
-    if let Some(path) = &args.config {
-        check_config_tables(path)?;
-    }
-    let spec = DatasetSpec::parse(&args.dataset)?;
-    let config = args.prepare_config()?;
+/// Loads (from the cache when possible) the dataset `data` names.
+pub fn load_dataset(global: &GlobalArgs, data: &DataSettings) -> Result<Loaded> {
     let cache = (!global.no_cache).then(|| {
         DatasetCache::new(
             global
@@ -76,11 +52,11 @@ pub fn load_dataset(global: &GlobalArgs, args: &DatasetArgs) -> Result<Loaded> {
     });
     let options = LoadOptions {
         data_dir: spec::data_dir(global.data_dir.as_deref()),
-        items: args.items.clone(),
+        items: data.items.clone(),
         cache,
         progress: Arc::new(FileBar::new(global.quiet)),
     };
-    let loaded = recalign_data::load(&spec, &config, &options)?;
+    let loaded = recalign_data::load(&data.spec, &data.prepare, &options)?;
     tracing::info!(
         dataset = %loaded.dataset.name,
         from_cache = loaded.from_cache,
@@ -88,4 +64,15 @@ pub fn load_dataset(global: &GlobalArgs, args: &DatasetArgs) -> Result<Loaded> {
         "dataset loaded"
     );
     Ok(loaded)
+}
+
+/// Writes `report` where `--report` says, and says where on `out`.
+pub fn write_report(out: &mut impl Write, report: &Report, outputs: &OutputArgs) -> Result<()> {
+    if let Some(path) = &outputs.report {
+        report
+            .write(path)
+            .with_context(|| format!("writing {}", path.display()))?;
+        writeln!(out, "report: {}", path.display())?;
+    }
+    Ok(())
 }

@@ -7,7 +7,7 @@ use anyhow::Result;
 use crate::args::{GlobalArgs, PrepareArgs};
 
 pub fn run(global: &GlobalArgs, args: &PrepareArgs) -> Result<()> {
-    let loaded = super::load_dataset(global, &args.dataset)?;
+    let loaded = super::load_dataset(global, &args.dataset.resolve()?)?;
     let data = &loaded.dataset;
     let mut out = std::io::stdout().lock();
     writeln!(

@@ -1,21 +1,22 @@
 //! `recalign recommend`: top-K items with titles from a trained model, for
 //! a history typed on the command line, a known user, or a JSON-lines file
-//! of requests.
+//! of requests. The model runs on the device of `--device` as an
+//! [`InferenceJob`].
 
 use std::io::{BufRead, Write};
 use std::path::Path;
 
 use anyhow::{Context, Result, bail};
-use burn::tensor::backend::{AutodiffBackend, Backend};
+use burn::tensor::backend::Backend;
 use recalign_data::{Dataset, Event, ItemIdx, UserIdx};
 use recalign_recommend::{History, Recommendation, Recommender};
+use recalign_runtime::InferenceJob;
 use recalign_samples::Generator;
-use recalign_train::BackendJob;
 use serde::Deserialize;
 use serde_json::json;
 
-use super::evaluate::{Opened, open, settings};
-use crate::args::{GlobalArgs, RecommendArgs};
+use super::evaluate::{Opened, open};
+use crate::args::{GlobalArgs, RecommendArgs, RequestArgs};
 
 /// One request: a user of the dataset, or a history of item ids.
 #[derive(Debug, Deserialize)]
@@ -83,7 +84,7 @@ fn resolve(dataset: &Dataset, request: Request) -> std::result::Result<Resolved,
 }
 
 /// The requests of the command line or of `--input`.
-fn requests(args: &RecommendArgs, dataset: &Dataset) -> Result<Vec<Resolved>> {
+fn requests(args: &RequestArgs, dataset: &Dataset) -> Result<Vec<Resolved>> {
     if let Some(path) = &args.input {
         return read_requests(path, dataset);
     }
@@ -127,60 +128,60 @@ fn read_requests(path: &Path, dataset: &Dataset) -> Result<Vec<Resolved>> {
     Ok(out)
 }
 
+/// The recommendations, computed on the chosen device.
 struct Job<'a> {
     args: &'a RecommendArgs,
     opened: &'a Opened,
     requests: &'a [Resolved],
 }
 
-impl BackendJob for Job<'_> {
+impl InferenceJob for Job<'_> {
     type Output = Vec<Vec<Recommendation>>;
+    type Error = anyhow::Error;
 
-    fn run<B: AutodiffBackend>(self, device: B::Device) -> recalign_train::Result<Self::Output> {
-        run_on::<B::InnerBackend>(self, &device)
-            .map_err(|e| recalign_train::Error::Device(format!("{e:#}")))
-    }
-}
-
-fn run_on<B: Backend>(job: Job<'_>, device: &B::Device) -> Result<Vec<Vec<Recommendation>>> {
-    let dataset = &job.opened.loaded.dataset;
-    let generator = Generator::new(dataset, job.opened.samples.clone())?;
-    let settings = settings(&job.args.model, &job.opened.trained);
-    let recommender = Recommender::<B>::load(&job.args.model.model, &generator, settings, device)?;
-    let mut found = Vec::with_capacity(job.requests.len());
-    for chunk in job.requests.chunks(16) {
-        let histories: Vec<History<'_>> = chunk
-            .iter()
-            .map(|r| History {
-                user: r.user,
-                events: &r.events,
-            })
-            .collect();
-        let excluded: Vec<Vec<ItemIdx>> = if job.args.exclude_history {
-            chunk
+    fn run<B: Backend>(self, device: B::Device) -> Result<Self::Output> {
+        let dataset = &self.opened.loaded.dataset;
+        let generator = Generator::new(dataset, self.opened.samples.clone())?;
+        let model = &self.args.model;
+        let settings = model.recommender(&self.opened.trained);
+        let recommender = Recommender::<B>::load(&model.model, &generator, settings, &device)?;
+        let request = &self.args.request;
+        let mut found = Vec::with_capacity(self.requests.len());
+        for chunk in self.requests.chunks(16) {
+            let histories: Vec<History<'_>> = chunk
                 .iter()
-                .map(|r| r.events.iter().map(|e| e.item).collect())
-                .collect()
-        } else {
-            Vec::new()
-        };
-        found.extend(recommender.retrieve(&histories, job.args.top, &excluded)?);
+                .map(|r| History {
+                    user: r.user,
+                    events: &r.events,
+                })
+                .collect();
+            let excluded: Vec<Vec<ItemIdx>> = if request.exclude_history {
+                chunk
+                    .iter()
+                    .map(|r| r.events.iter().map(|e| e.item).collect())
+                    .collect()
+            } else {
+                Vec::new()
+            };
+            found.extend(recommender.retrieve(&histories, request.top, &excluded)?);
+        }
+        Ok(found)
     }
-    Ok(found)
 }
 
 pub fn run(global: &GlobalArgs, args: &RecommendArgs) -> Result<()> {
-    let opened = open(global, &args.dataset, &args.model)?;
+    let data = args.dataset.resolve()?;
+    let opened = open(global, &data, &args.model)?;
     let dataset = &opened.loaded.dataset;
-    let requests = requests(args, dataset)?;
+    let requests = requests(&args.request, dataset)?;
     let job = Job {
         args,
         opened: &opened,
         requests: &requests,
     };
-    let found = args.model.device.run(job)?;
+    let found = args.model.device.infer(job)?;
     let mut out = std::io::stdout().lock();
-    let as_json = args.json || requests.len() > 1;
+    let as_json = args.request.json || requests.len() > 1;
     for (request, items) in requests.iter().zip(&found) {
         if as_json {
             let items: Vec<_> = items

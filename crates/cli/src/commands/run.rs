@@ -12,8 +12,9 @@ use recalign_samples::{Generator, Task, WriteOptions};
 use crate::args::{GlobalArgs, RunArgs};
 
 pub fn run(global: &GlobalArgs, args: &RunArgs) -> Result<()> {
-    let config = super::samples::samples_config(&args.dataset, &args.samples)?;
-    let loaded = super::load_dataset(global, &args.dataset)?;
+    let data = args.dataset.resolve()?;
+    let config = data.samples(&args.samples)?;
+    let loaded = super::load_dataset(global, &data)?;
     let data = &loaded.dataset;
     let stats = DatasetStats::compute(data);
     let mut out = std::io::stdout().lock();

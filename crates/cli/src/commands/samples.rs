@@ -2,53 +2,28 @@
 
 use std::io::Write;
 
-use crate::progress;
 use anyhow::{Context, Result};
 use recalign_data::{Dataset, Split};
-use recalign_samples::{Generator, SamplesConfig, Task, WriteOptions};
+use recalign_samples::{Generator, Task, WriteOptions};
 
-use crate::args::{
-    DatasetArgs, GlobalArgs, SampleStyleArgs, SamplesArgs, SamplesCommand, ShowArgs,
-};
-
-/// The samples configuration: defaults, then the TOML file's `[samples]`
-/// table, then flags (`--seed` seeds samples and preparation alike).
-pub fn samples_config(dataset: &DatasetArgs, style: &SampleStyleArgs) -> Result<SamplesConfig> {
-    let mut config = match &dataset.config {
-        Some(path) => {
-            let text = std::fs::read_to_string(path)
-                .with_context(|| format!("reading {}", path.display()))?;
-            SamplesConfig::from_toml_str(&text)
-                .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?
-        }
-        None => SamplesConfig::default(),
-    };
-    if let Some(seed) = dataset.seed {
-        config.seed = seed;
-    }
-    if let Some(style) = style.style {
-        config.style = style;
-    }
-    if let Some(epochs) = style.epochs {
-        config.epochs = epochs;
-    }
-    config.validate()?;
-    Ok(config)
-}
+use crate::args::{GlobalArgs, SamplesArgs, SamplesCommand, ShowArgs};
+use crate::progress;
 
 pub fn run(global: &GlobalArgs, args: &SamplesArgs) -> Result<()> {
     if let Some(SamplesCommand::Show(show)) = &args.command {
         return show_samples(global, show);
     }
-    let out = args.out.as_deref().context("--out is required")?;
-    let config = samples_config(&args.dataset, &args.samples)?;
-    let loaded = super::load_dataset(global, &args.dataset)?;
+    let output = &args.output;
+    let out = output.out.as_deref().context("--out is required")?;
+    let data = args.dataset.resolve()?;
+    let config = data.samples(&args.samples)?;
+    let loaded = super::load_dataset(global, &data)?;
     let dataset = &loaded.dataset;
     let generator = Generator::new(dataset, config)?;
     let options = WriteOptions {
-        splits: args.splits.clone(),
-        gzip: args.gzip,
-        shard: args.shard.unwrap_or_default(),
+        splits: output.splits.iter().map(|&s| s.into()).collect(),
+        gzip: output.gzip,
+        shard: output.shard.unwrap_or_default(),
     };
     let users = options.shard.users(dataset.num_users()).len() as u64;
     let passes: u64 = options
@@ -96,17 +71,17 @@ pub fn run(global: &GlobalArgs, args: &SamplesArgs) -> Result<()> {
 }
 
 fn show_samples(global: &GlobalArgs, args: &ShowArgs) -> Result<()> {
-    let config = samples_config(&args.dataset, &args.samples)?;
-    let loaded = super::load_dataset(global, &args.dataset)?;
+    let data = args.dataset.resolve()?;
+    let config = data.samples(&args.samples)?;
+    let loaded = super::load_dataset(global, &data)?;
     let dataset: &Dataset = &loaded.dataset;
     let generator = Generator::new(dataset, config)?;
-    if !generator.tasks(args.split).any(|t| t == args.task) {
+    let (task, split): (Task, Split) = (args.task.into(), args.split.into());
+    if !generator.tasks(split).any(|t| t == task) {
         anyhow::bail!(
-            "no {} samples for the {} split of {}{}",
-            args.task,
-            args.split,
+            "no {task} samples for the {split} split of {}{}",
             dataset.name,
-            match (args.task, args.split) {
+            match (task, split) {
                 (Task::Rating, _) if !generator.has_ratings() => ": the dataset has no ratings",
                 (t, s) if s != Split::Train && !t.is_recommendation() =>
                     ": auxiliary tasks are training samples only",
@@ -120,8 +95,8 @@ fn show_samples(global: &GlobalArgs, args: &ShowArgs) -> Result<()> {
         if shown == args.count {
             break;
         }
-        let samples = generator.user_samples(user, args.split, 0);
-        let Some(sample) = samples.into_iter().find(|s| s.task == args.task) else {
+        let samples = generator.user_samples(user, split, 0);
+        let Some(sample) = samples.into_iter().find(|s| s.task == task) else {
             continue;
         };
         shown += 1;
@@ -139,8 +114,7 @@ fn show_samples(global: &GlobalArgs, args: &ShowArgs) -> Result<()> {
     }
     if shown == 0 {
         anyhow::bail!(
-            "every user's {} sample was skipped (MLM needs item titles, MIM two history items, the prefix tasks two training items)",
-            args.task
+            "every user's {task} sample was skipped (MLM needs item titles, MIM two history items, the prefix tasks two training items)"
         );
     }
     Ok(())

@@ -8,7 +8,7 @@ use recalign_data::DatasetStats;
 use crate::args::{GlobalArgs, StatsArgs};
 
 pub fn run(global: &GlobalArgs, args: &StatsArgs) -> Result<()> {
-    let loaded = super::load_dataset(global, &args.dataset)?;
+    let loaded = super::load_dataset(global, &args.dataset.resolve()?)?;
     let stats = DatasetStats::compute(&loaded.dataset);
     let mut out = std::io::stdout().lock();
     if args.json {

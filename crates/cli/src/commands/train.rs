@@ -9,62 +9,13 @@ use anyhow::{Context, Result};
 use burn::tensor::backend::AutodiffBackend;
 use indicatif::ProgressBar;
 use recalign_data::Split;
-use recalign_samples::{Generator, WriteOptions};
-use recalign_t5::Preset;
-use recalign_train::{
-    BackendJob, ModelSource, Observer, OptimizerConfig, Plan, RunOptions, StepReport, TrainConfig,
-    TrainSummary, ValidReport,
-};
+use recalign_runtime::TrainingJob;
+use recalign_samples::{Generator, SamplesConfig, WriteOptions};
+use recalign_train::{Observer, Plan, RunOptions, StepReport, TrainSummary, ValidReport};
 
-use crate::args::{GlobalArgs, SampleStyleArgs, TrainArgs};
+use crate::args::{GlobalArgs, TrainArgs};
 use crate::progress;
-
-/// The `[train]` table of `--config`, then the flags.
-fn train_config(args: &TrainArgs) -> Result<TrainConfig> {
-    // The tiny preset is for smoke runs: short by default, like its model.
-    let base = if args.from_pretrained.is_none() && args.preset == "tiny" {
-        TrainConfig::tiny()
-    } else {
-        TrainConfig::default()
-    };
-    let mut config = match &args.dataset.config {
-        Some(path) => {
-            let text = std::fs::read_to_string(path)
-                .with_context(|| format!("reading {}", path.display()))?;
-            TrainConfig::from_toml_over(&text, &path.display().to_string(), &base)?
-        }
-        None => base,
-    };
-    if let Some(seed) = args.dataset.seed {
-        config.seed = seed;
-    }
-    if let Some(n) = args.epochs {
-        // Asking for epochs means a run measured in epochs.
-        config.epochs = n;
-        config.max_steps = None;
-    }
-    if args.max_steps.is_some() {
-        config.max_steps = args.max_steps;
-    }
-    if let Some(n) = args.batch_size {
-        config.batch_size = n;
-    }
-    if let Some(n) = args.grad_accum {
-        config.grad_accum = n;
-    }
-    if let Some(lr) = args.lr {
-        config.learning_rate = lr;
-    }
-    match args.optimizer.as_deref() {
-        Some("adamw") => config.optimizer = OptimizerConfig::adamw(),
-        Some("adafactor") => config.optimizer = OptimizerConfig::adafactor(),
-        _ => {}
-    }
-    config
-        .validate()
-        .map_err(|message| anyhow::anyhow!("training settings: {message}"))?;
-    Ok(config)
-}
+use crate::settings::{DataSettings, SamplesFrom};
 
 /// `train.jsonl` or `train.jsonl.gz` in `dir`.
 fn split_file(dir: &Path, split: Split) -> Option<PathBuf> {
@@ -75,10 +26,11 @@ fn split_file(dir: &Path, split: Split) -> Option<PathBuf> {
 }
 
 pub fn run(global: &GlobalArgs, args: &TrainArgs) -> Result<()> {
-    let config = train_config(args)?;
-    let samples_dir = match &args.samples {
-        Some(dir) => dir.clone(),
-        None => write_samples(global, args)?,
+    let settings = args.resolve()?;
+    let out = &args.model.out;
+    let samples_dir = match settings.samples {
+        SamplesFrom::Dir(dir) => dir,
+        SamplesFrom::Write(config) => write_samples(global, &settings.data, config, out)?,
     };
     let train_samples = split_file(&samples_dir, Split::Train).with_context(|| {
         format!(
@@ -87,35 +39,32 @@ pub fn run(global: &GlobalArgs, args: &TrainArgs) -> Result<()> {
         )
     })?;
     let valid_samples = split_file(&samples_dir, Split::Valid);
-    let model = match &args.from_pretrained {
-        Some(dir) => ModelSource::Pretrained(dir.clone()),
-        None => ModelSource::Preset(Preset::parse(&args.preset)?),
-    };
     let options = RunOptions {
-        config,
+        config: settings.config,
         train_samples,
         valid_samples,
-        out: args.out.clone(),
-        model,
-        resume: args.resume,
+        out: out.clone(),
+        model: settings.model,
+        resume: args.training.resume,
     };
     let job = Job {
         options,
         bar: TrainBar::new(global.quiet),
     };
-    let summary = args.device.run(job)?;
-    print_summary(&summary, args)
+    let summary = args.model.device.train(job)?;
+    print_summary(&summary, out)
 }
 
-fn write_samples(global: &GlobalArgs, args: &TrainArgs) -> Result<PathBuf> {
-    let style = SampleStyleArgs {
-        style: args.style,
-        epochs: None,
-    };
-    let config = super::samples::samples_config(&args.dataset, &style)?;
-    let loaded = super::load_dataset(global, &args.dataset)?;
+/// Writes the train and valid samples into `out/samples`.
+fn write_samples(
+    global: &GlobalArgs,
+    data: &DataSettings,
+    config: SamplesConfig,
+    out: &Path,
+) -> Result<PathBuf> {
+    let loaded = super::load_dataset(global, data)?;
     let generator = Generator::new(&loaded.dataset, config)?;
-    let dir = args.out.join("samples");
+    let dir = out.join("samples");
     let options = WriteOptions {
         splits: vec![Split::Train, Split::Valid],
         ..WriteOptions::default()
@@ -130,7 +79,7 @@ fn write_samples(global: &GlobalArgs, args: &TrainArgs) -> Result<PathBuf> {
     Ok(dir)
 }
 
-fn print_summary(summary: &TrainSummary, args: &TrainArgs) -> Result<()> {
+fn print_summary(summary: &TrainSummary, out_dir: &Path) -> Result<()> {
     let mut out = std::io::stdout().lock();
     if summary.stopped_early {
         writeln!(
@@ -153,7 +102,7 @@ fn print_summary(summary: &TrainSummary, args: &TrainArgs) -> Result<()> {
             first.1, first.0, last.1, last.0
         )?;
     }
-    writeln!(out, "model: {}", args.out.display())?;
+    writeln!(out, "model: {}", out_dir.display())?;
     Ok(())
 }
 
@@ -162,8 +111,10 @@ struct Job {
     bar: TrainBar,
 }
 
-impl BackendJob for Job {
+impl TrainingJob for Job {
     type Output = TrainSummary;
+    type Error = recalign_train::Error;
+
     fn run<B: AutodiffBackend>(
         mut self,
         device: B::Device,

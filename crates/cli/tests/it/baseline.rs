@@ -1,10 +1,14 @@
 //! `recalign baseline` on the embedded shop: a tiny SASRec trained for two
 //! epochs writes the report and rankings formats of `recalign evaluate`,
-//! and bad hyper-parameter files are refused with the file and key named.
+//! MostPopular ranks the candidate lists of the ranking samples, and bad
+//! hyper-parameter files and tasks are refused with what is wrong named.
+
+use std::collections::{BTreeSet, HashMap};
+use std::path::Path;
 
 use predicates::prelude::*;
 
-use crate::util::{read_json, recalign};
+use crate::util::{fails, read_json, read_json_lines, recalign, succeeds, writes};
 
 const TINY_SASREC: &str = "\
 [train]
@@ -29,18 +33,17 @@ fn baseline_trains_and_writes_the_evaluate_formats() {
     std::fs::write(&hparams, TINY_SASREC).unwrap();
     let report = out.path().join("report.json");
     let rankings = out.path().join("rankings.jsonl");
-    recalign(cache.path())
-        .args(["-q", "baseline", "--model", "sasrec", "--epochs", "2"])
-        .arg("--hparams")
-        .arg(&hparams)
-        .arg("--report")
-        .arg(&report)
-        .arg("--rankings-out")
-        .arg(&rankings)
-        .assert()
-        .success()
-        .stdout(predicate::str::contains("sasrec"))
-        .stdout(predicate::str::contains("ndcg@10"));
+    succeeds(
+        recalign(cache.path())
+            .args(["-q", "baseline", "--model", "sasrec", "--epochs", "2"])
+            .arg("--hparams")
+            .arg(&hparams)
+            .arg("--report")
+            .arg(&report)
+            .arg("--rankings-out")
+            .arg(&rankings),
+        &["sasrec", "ndcg@10"],
+    );
 
     let report = read_json(&report);
     assert_eq!(report["model"]["name"], "sasrec");
@@ -56,14 +59,65 @@ fn baseline_trains_and_writes_the_evaluate_formats() {
     assert!((1..=2).contains(&trained));
 
     let users = report["users_evaluated"].as_u64().unwrap();
-    let text = std::fs::read_to_string(&rankings).unwrap();
-    assert_eq!(text.lines().count() as u64, users);
-    let first: serde_json::Value = serde_json::from_str(text.lines().next().unwrap()).unwrap();
+    let lines = read_json_lines(&rankings);
+    assert_eq!(lines.len() as u64, users);
     assert!(
-        first["ranked"]
+        lines[0]["ranked"]
             .as_array()
             .is_some_and(|ranked| !ranked.is_empty())
     );
+}
+
+/// Each user's items, by raw id, from a rankings or candidates file.
+fn items_by_user(lines: &[serde_json::Value], field: &str) -> HashMap<String, BTreeSet<String>> {
+    lines
+        .iter()
+        .map(|line| {
+            let items = line[field].as_array().unwrap().iter();
+            let items = items.map(|i| i.as_str().unwrap().to_string()).collect();
+            (line["user"].as_str().unwrap().to_string(), items)
+        })
+        .collect()
+}
+
+#[test]
+fn baselines_rank_the_candidate_lists_of_the_ranking_samples() {
+    let cache = tempfile::tempdir().unwrap();
+    let out = tempfile::tempdir().unwrap();
+    let samples = writes(cache.path(), &["samples", "--splits", "test"], &[]);
+    let report = out.path().join("report.json");
+    let rankings = out.path().join("rankings.jsonl");
+    succeeds(
+        recalign(cache.path())
+            .args(["baseline", "--model", "most-popular", "--task", "ranking"])
+            .arg("--report")
+            .arg(&report)
+            .arg("--rankings-out")
+            .arg(&rankings),
+        &["ranking, 1 target + 99 uniform negatives", "ndcg@10"],
+    );
+    let report = read_json(&report);
+    assert_eq!(report["split"], "test");
+    assert_eq!(report["protocol"]["task"]["kind"], "ranking");
+    assert_eq!(report["protocol"]["task"]["candidates"], 100);
+
+    let users = report["users_evaluated"].as_u64().unwrap();
+    let candidates = samples.path().join("ranking-candidates-test.jsonl");
+    let listed = ranked_within(&rankings, &candidates);
+    assert_eq!(listed as u64, users);
+}
+
+/// Checks that every user of the rankings file ranks only items of their
+/// list in the candidates file (lists of 100); returns the users.
+pub fn ranked_within(rankings: &Path, candidates: &Path) -> usize {
+    let candidates = items_by_user(&read_json_lines(candidates), "candidates");
+    let ranked = items_by_user(&read_json_lines(rankings), "ranked");
+    for (user, items) in &ranked {
+        let listed = &candidates[user];
+        assert_eq!(listed.len(), 100, "{user}");
+        assert!(items.is_subset(listed), "{user}: {items:?} not in its list");
+    }
+    ranked.len()
 }
 
 #[test]
@@ -103,4 +157,8 @@ fn bad_hyper_parameters_name_the_file_and_key() {
         .assert()
         .failure()
         .stderr(predicate::str::contains("caser"));
+    fails(
+        recalign(cache.path()).args(["baseline", "--model", "sasrec", "--task", "rating"]),
+        &["--task rating", "predict no ratings"],
+    );
 }

@@ -2,45 +2,39 @@
 
 use predicates::prelude::*;
 
-use crate::util::{recalign, shared_data, write_fixture};
+use crate::util::{fails, recalign, shared_data, succeeds, write_fixture, writes_fresh};
 
 #[test]
 fn run_prepares_the_embedded_shop_and_writes_its_samples() {
-    let cache = tempfile::tempdir().unwrap();
-    let out = tempfile::tempdir().unwrap();
-    recalign(cache.path())
-        .args(["run", "--out"])
-        .arg(out.path())
-        .assert()
-        .success()
-        .stdout(predicate::str::contains("== data: synthetic =="))
-        .stdout(predicate::str::contains("split          leave-one-out"))
-        .stdout(predicate::str::contains("== samples: "))
-        .stdout(predicate::str::contains("[mlm · mlm-"))
-        .stdout(predicate::str::contains("[bpr · bpr-"));
+    let out = writes_fresh(
+        &["run"],
+        &[
+            "== data: synthetic ==",
+            "split          leave-one-out",
+            "== samples: ",
+            "[mlm · mlm-",
+            "[bpr · bpr-",
+        ],
+    );
     assert!(out.path().join("samples/train.jsonl").is_file());
+}
+
+/// `recalign stats ARGS` on the embedded shop, which succeeds.
+fn stats(args: &[&str]) -> std::process::Output {
+    let cache = tempfile::tempdir().unwrap();
+    let assert = succeeds(recalign(cache.path()).arg("stats").args(args), &[]);
+    assert.get_output().clone()
 }
 
 #[test]
 fn stats_of_the_embedded_shop_are_stable() {
-    let cache = tempfile::tempdir().unwrap();
-    let out = recalign(cache.path())
-        .args(["stats", "--no-cache"])
-        .output()
-        .unwrap();
-    assert!(out.status.success());
+    let out = stats(&["--no-cache"]);
     insta::assert_snapshot!(String::from_utf8(out.stdout).unwrap());
 }
 
 #[test]
 fn stats_json_is_machine_readable() {
-    let cache = tempfile::tempdir().unwrap();
-    let out = recalign(cache.path())
-        .args(["stats", "--json"])
-        .output()
-        .unwrap();
-    assert!(out.status.success());
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&stats(&["--json"]).stdout).unwrap();
     assert_eq!(v["dataset"], "synthetic");
     assert!(v["users"].as_u64().unwrap() > 1000);
     assert_eq!(v["config"]["ties"], "file-order");
@@ -130,49 +124,45 @@ fn bad_command_lines_exit_2() {
 #[test]
 fn unknown_datasets_exit_1_with_a_hint() {
     let cache = tempfile::tempdir().unwrap();
-    recalign(cache.path())
-        .args(["stats", "-d", "movielens"])
-        .assert()
-        .code(1)
-        .stderr(predicate::str::contains(
+    fails(
+        recalign(cache.path()).args(["stats", "-d", "movielens"]),
+        &[
             "error: unknown dataset `movielens`",
-        ))
-        .stderr(predicate::str::contains(
             "hint: use one of synthetic, beauty",
-        ));
+        ],
+    );
 }
 
 #[test]
 fn a_missing_data_directory_names_what_was_looked_for() {
     let cache = tempfile::tempdir().unwrap();
     let empty = tempfile::tempdir().unwrap();
-    recalign(cache.path())
-        .args(["stats", "-d", "beauty", "--data-dir"])
-        .arg(empty.path())
-        .assert()
-        .code(1)
-        .stderr(predicate::str::contains("beauty/interactions.tsv.gz"))
-        .stderr(predicate::str::contains("RECALIGN_DATA"));
+    fails(
+        recalign(cache.path())
+            .args(["stats", "-d", "beauty", "--data-dir"])
+            .arg(empty.path()),
+        &["beauty/interactions.tsv.gz", "RECALIGN_DATA"],
+    );
 }
 
 #[test]
 fn bad_input_names_file_line_and_field() {
     let cache = tempfile::tempdir().unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("interactions.csv");
-    std::fs::write(
-        &file,
+    let file = write_fixture(
+        dir.path(),
+        "interactions.csv",
         "user,item,rating,timestamp\nu1,i1,5,100\nu1,i2,five,101\n",
-    )
-    .unwrap();
-    recalign(cache.path())
-        .args(["stats", "--no-cache", "-d"])
-        .arg(&file)
-        .assert()
-        .code(1)
-        .stderr(predicate::str::contains(
-            "interactions.csv:3: field `rating`: `five` is not a number",
-        ));
+    );
+    let stats = |file: &std::path::Path| {
+        let mut cmd = recalign(cache.path());
+        cmd.args(["stats", "--no-cache", "-d"]).arg(file);
+        cmd
+    };
+    fails(
+        &mut stats(&file),
+        &["interactions.csv:3: field `rating`: `five` is not a number"],
+    );
     let rows: String = (0..5000)
         .map(|i| format!("u{}\ti{}\t{i}\n", i % 50, i % 7))
         .collect();
@@ -183,28 +173,23 @@ fn bad_input_names_file_line_and_field() {
     );
     let bytes = std::fs::read(&gz).unwrap();
     std::fs::write(&gz, &bytes[..bytes.len() / 2]).unwrap();
-    recalign(cache.path())
-        .args(["stats", "--no-cache", "-d"])
-        .arg(&gz)
-        .assert()
-        .code(1)
-        .stderr(predicate::str::contains(
-            "broken.tsv.gz: gzip stream is truncated or corrupt",
-        ));
+    fails(
+        &mut stats(&gz),
+        &["broken.tsv.gz: gzip stream is truncated or corrupt"],
+    );
 }
 
 #[test]
 fn a_config_file_with_an_unknown_key_is_rejected_by_name() {
     let cache = tempfile::tempdir().unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("prep.toml");
-    std::fs::write(&file, "[prepare]\nuser_cores = 5\n").unwrap();
-    recalign(cache.path())
-        .args(["stats", "--config"])
-        .arg(&file)
-        .assert()
-        .code(1)
-        .stderr(predicate::str::contains("user_cores"));
+    let file = write_fixture(dir.path(), "prep.toml", "[prepare]\nuser_cores = 5\n");
+    fails(
+        recalign(cache.path())
+            .args(["stats", "--config"])
+            .arg(&file),
+        &["user_cores"],
+    );
 }
 
 #[test]

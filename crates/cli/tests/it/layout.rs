@@ -6,15 +6,33 @@ use std::path::Path;
 /// Each crate and the recalign crates it may depend on (`recalign-testkit`
 /// only as a dev-dependency).
 const ALLOWED: &[(&str, &[&str])] = &[
-    ("data", &[]),
-    ("fetch", &[]),
+    ("runtime", &[]),
+    ("data", &["recalign-runtime"]),
+    ("fetch", &["recalign-runtime"]),
     ("testkit", &[]),
-    ("samples", &["recalign-data"]),
-    ("eval", &["recalign-data"]),
+    ("samples", &["recalign-data", "recalign-runtime"]),
+    ("eval", &["recalign-data", "recalign-runtime"]),
     ("baselines", &["recalign-data", "recalign-eval"]),
-    ("tokenizer", &[]),
-    ("t5", &[]),
-    ("train", &["recalign-t5", "recalign-tokenizer"]),
+    ("tokenizer", &["recalign-runtime"]),
+    ("t5", &["recalign-runtime"]),
+    (
+        "model-dir",
+        &[
+            "recalign-runtime",
+            "recalign-samples",
+            "recalign-t5",
+            "recalign-tokenizer",
+        ],
+    ),
+    (
+        "train",
+        &[
+            "recalign-model-dir",
+            "recalign-runtime",
+            "recalign-t5",
+            "recalign-tokenizer",
+        ],
+    ),
     ("decode", &["recalign-t5"]),
     (
         "recommend",
@@ -22,6 +40,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
             "recalign-data",
             "recalign-decode",
             "recalign-eval",
+            "recalign-model-dir",
             "recalign-samples",
             "recalign-t5",
             "recalign-tokenizer",
@@ -35,6 +54,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
             "recalign-eval",
             "recalign-fetch",
             "recalign-recommend",
+            "recalign-runtime",
             "recalign-samples",
             "recalign-t5",
             "recalign-train",

@@ -5,6 +5,7 @@ mod baseline;
 mod commands;
 mod download;
 mod layout;
+mod permissions;
 mod samples;
 mod train;
 mod util;

@@ -1,9 +1,21 @@
 //! `recalign train` on the embedded shop: a few steps of the tiny preset,
-//! then a resume that continues to the end.
+//! then a resume that continues to the end; the model is then evaluated
+//! and asked, and bad requests are refused by name.
 
+use std::path::Path;
+
+use assert_cmd::Command;
 use predicates::prelude::*;
 
-use crate::util::{read_json, recalign};
+use crate::baseline::ranked_within;
+use crate::util::{assert_files, fails, read_json, recalign, succeeds};
+
+/// `recalign COMMAND ARGS --model MODEL`.
+fn ask(cache: &Path, model: &Path, args: &[&str]) -> Command {
+    let mut cmd = recalign(cache);
+    cmd.args(args).arg("--model").arg(model);
+    cmd
+}
 
 #[test]
 fn train_writes_a_loadable_model_and_resumes() {
@@ -15,26 +27,20 @@ fn train_writes_a_loadable_model_and_resumes() {
         args.extend_from_slice(extra);
         args
     }
-    recalign(cache.path())
-        .args(args(&["--out"]))
-        .arg(&model)
-        .assert()
-        .success()
-        .stdout(predicate::str::contains("4 steps in"))
-        .stdout(predicate::str::contains("validation loss"));
-    for file in [
-        "config.json",
-        "model.safetensors",
-        "tokenizer.json",
-        "train.toml",
-        "train-summary.json",
-    ] {
-        assert!(model.join(file).is_file(), "{file} missing");
-    }
-    assert!(
-        model
-            .join("checkpoints/step-0000004/trainer_state.json")
-            .is_file()
+    succeeds(
+        recalign(cache.path()).args(args(&["--out"])).arg(&model),
+        &["4 steps in", "validation loss"],
+    );
+    assert_files(
+        &model,
+        &[
+            "config.json",
+            "model.safetensors",
+            "tokenizer.json",
+            "train.toml",
+            "train-summary.json",
+            "checkpoints/step-0000004/trainer_state.json",
+        ],
     );
     // Nothing left to do: resuming from the last checkpoint runs no step.
     recalign(cache.path())
@@ -49,17 +55,15 @@ fn train_writes_a_loadable_model_and_resumes() {
     // samples settings two directories up).
     let report = out.path().join("report.json");
     let rankings = out.path().join("rankings.jsonl");
-    recalign(cache.path())
-        .args(["evaluate", "--users", "4", "--split", "valid", "--model"])
-        .arg(model.join("checkpoints/step-0000004"))
-        .arg("--report")
-        .arg(&report)
-        .arg("--rankings-out")
-        .arg(&rankings)
-        .assert()
-        .success()
-        .stdout(predicate::str::contains("ndcg@10"))
-        .stdout(predicate::str::contains("most-popular"));
+    let checkpoint = model.join("checkpoints/step-0000004");
+    succeeds(
+        ask(cache.path(), &checkpoint, &["evaluate", "--users", "4"])
+            .args(["--split", "valid", "--report"])
+            .arg(&report)
+            .arg("--rankings-out")
+            .arg(&rankings),
+        &["ndcg@10", "most-popular"],
+    );
     let json = read_json(&report);
     assert_eq!(json["users_evaluated"], 4);
     assert!(json["extra"]["most_popular"]["ndcg@10"].is_number());
@@ -67,65 +71,76 @@ fn train_writes_a_loadable_model_and_resumes() {
         std::fs::read_to_string(&rankings).unwrap().lines().count(),
         4
     );
-    recalign(cache.path())
-        .args(["evaluate", "--task", "rating", "--users", "3", "--model"])
-        .arg(&model)
-        .assert()
-        .success()
-        .stdout(predicate::str::contains("rmse_argmax"));
-    recalign(cache.path())
-        .args(["recommend", "--user", "U00001", "-k", "3", "--model"])
-        .arg(&model)
-        .assert()
-        .success()
-        .stdout(predicate::str::contains("rank").and(predicate::str::contains("log-prob")));
-    recalign(cache.path())
-        .args(["recommend", "--history", "SHOP00001,NOPE", "--model"])
-        .arg(&model)
-        .assert()
-        .code(1)
-        .stderr(predicate::str::contains("--history").and(predicate::str::contains("NOPE")));
+    // Ranking: the lists of the model's own ranking samples, those the
+    // baselines rank too.
+    succeeds(
+        ask(cache.path(), &model, &["evaluate", "--task", "ranking"])
+            .args(["--users", "2", "--split", "valid", "--rankings-out"])
+            .arg(&rankings),
+        &["ranking, 1 target + 99 uniform negatives", "random"],
+    );
+    let candidates = model.join("samples/ranking-candidates-valid.jsonl");
+    assert_eq!(ranked_within(&rankings, &candidates), 2);
+    succeeds(
+        ask(cache.path(), &model, &["evaluate", "--task", "rating"]).args(["--users", "3"]),
+        &["rmse_argmax"],
+    );
+    succeeds(
+        &mut ask(
+            cache.path(),
+            &model,
+            &["recommend", "--user", "U00001", "-k", "3"],
+        ),
+        &["rank", "log-prob"],
+    );
+    fails(
+        &mut ask(
+            cache.path(),
+            &model,
+            &["recommend", "--history", "SHOP00001,NOPE"],
+        ),
+        &["--history", "NOPE"],
+    );
     let requests = out.path().join("requests.jsonl");
     std::fs::write(&requests, "{\"user\": \"U00001\"}\n{\"history\": []}\n").unwrap();
-    recalign(cache.path())
-        .args(["recommend", "--model"])
-        .arg(&model)
-        .arg("--input")
-        .arg(&requests)
-        .assert()
-        .code(1)
-        .stderr(
-            predicate::str::contains("requests.jsonl:2").and(predicate::str::contains("empty")),
-        );
-    recalign(cache.path())
-        .args(["recommend", "--user", "U00001", "-k", "100000", "--model"])
-        .arg(&model)
-        .assert()
-        .code(1)
-        .stderr(predicate::str::contains("catalogue"));
+    fails(
+        ask(cache.path(), &model, &["recommend"])
+            .arg("--input")
+            .arg(&requests),
+        &["requests.jsonl:2", "empty"],
+    );
+    fails(
+        &mut ask(
+            cache.path(),
+            &model,
+            &["recommend", "--user", "U00001", "-k", "100000"],
+        ),
+        &["catalogue"],
+    );
+    // A broken tokenizer reads as itself, not as a device error.
+    std::fs::write(model.join("tokenizer.json"), "{").unwrap();
+    fails(
+        &mut ask(cache.path(), &model, &["recommend", "--user", "U00001"]),
+        &["tokenizer.json"],
+    )
+    .stderr(predicate::str::contains("device").not());
 }
 
 #[test]
 fn train_refuses_a_device_this_build_lacks_and_bad_settings() {
     let cache = tempfile::tempdir().unwrap();
     let out = tempfile::tempdir().unwrap();
+    let train = |args: &[&str]| {
+        let mut cmd = recalign(cache.path());
+        cmd.arg("train").args(args).arg("--out").arg(out.path());
+        cmd
+    };
     if !cfg!(feature = "cuda") {
-        recalign(cache.path())
-            .args(["train", "--device", "cuda:0", "--max-steps", "1", "--out"])
-            .arg(out.path())
-            .assert()
-            .code(1)
-            .stderr(predicate::str::contains("--features cuda"));
+        fails(
+            &mut train(&["--device", "cuda:0", "--max-steps", "1"]),
+            &["--features cuda"],
+        );
     }
-    recalign(cache.path())
-        .args(["train", "--batch-size", "0", "--out"])
-        .arg(out.path())
-        .assert()
-        .code(1)
-        .stderr(predicate::str::contains("train.batch_size"));
-    recalign(cache.path())
-        .args(["train", "--device", "tpu", "--out"])
-        .arg(out.path())
-        .assert()
-        .code(2);
+    fails(&mut train(&["--batch-size", "0"]), &["train.batch_size"]);
+    train(&["--device", "tpu"]).assert().code(2);
 }
