@@ -27,10 +27,14 @@ use std::time::Instant;
 
 use recalign_data::{Dataset, ItemIdx, UserIdx};
 
+use crate::diversity::Diversity;
 use crate::error::{Error, Result};
 use crate::metrics::{RankingMetrics, RatingMetrics, Score, rank_in_list, target_rank, top_k};
 use crate::protocol::{Case, Protocol, Task};
 use crate::report::{DatasetInfo, Metrics, ModelInfo, RankingLine, RankingsWriter, Report};
+
+/// The list length of the personalisation figures.
+pub const DIVERSITY_K: usize = 10;
 
 /// One evaluated user's outcome.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -261,13 +265,24 @@ impl<'d> Evaluation<'d> {
         self.skipped
     }
 
-    /// Every metric of the task, named as in reports.
+    /// Every metric of the task, named as in reports; ranking tasks add
+    /// the personalisation figures of the users' top-10 lists (see
+    /// [`Diversity`]): `coverage@10`, the share of the catalogue they hold
+    /// (times the report's item count: the distinct items), and
+    /// `overlap@10`; like every ranking metric, each lies in [0, 1].
     pub fn metrics(&self) -> Metrics {
-        if self.protocol.is_ranking() {
-            Metrics::from(self.ranking.values())
-        } else {
-            Metrics::from(self.rating.values())
+        if !self.protocol.is_ranking() {
+            return Metrics::from(self.rating.values());
         }
+        let mut metrics = Metrics::from(self.ranking.values());
+        let lists: Vec<&[ItemIdx]> = self.rankings.iter().map(|r| r.ranked.as_slice()).collect();
+        let diversity = Diversity::of(&lists, DIVERSITY_K);
+        let coverage = diversity.distinct as f64 / self.dataset.num_items().max(1) as f64;
+        metrics.insert(format!("coverage@{DIVERSITY_K}"), coverage);
+        if let Some(overlap) = diversity.overlap {
+            metrics.insert(format!("overlap@{DIVERSITY_K}"), overlap);
+        }
+        metrics
     }
 
     /// The report of this evaluation for `model`; wall time is counted from

@@ -14,6 +14,10 @@
 //! - [`evaluation`]: [`Evaluation`] records a model's scores or ranked list
 //!   per case and produces the metrics, the per-user rankings and the
 //!   report.
+//! - [`diversity`]: whether a model personalises: the share of the
+//!   catalogue in the users' top-10 lists and the mean overlap of two
+//!   users' lists, reported beside every ranking metric (`coverage@10`,
+//!   `overlap@10`).
 //! - [`report`]: the JSON [`Report`] (written atomically) with a text
 //!   table, and the rankings JSON-lines file anyone can recompute metrics
 //!   from.
@@ -38,6 +42,7 @@
 #![deny(missing_docs)]
 #![cfg_attr(not(test), warn(clippy::unwrap_used))]
 
+pub mod diversity;
 pub mod error;
 pub mod evaluation;
 pub mod metrics;
@@ -46,6 +51,7 @@ pub mod protocol;
 pub mod random;
 pub mod report;
 
+pub use diversity::Diversity;
 pub use error::{Error, Result};
 pub use evaluation::{Evaluation, UserRanking};
 pub use metrics::{DEFAULT_KS, RankingMetrics, RatingMetrics, Score, target_rank, top_k};

@@ -7,8 +7,8 @@ use recalign_data::Split;
 use recalign_eval::error::{FieldError, LineError};
 use recalign_eval::report::VERSION;
 use recalign_eval::{
-    DatasetInfo, Error, Metrics, ModelInfo, Protocol, RankingLine, RankingsWriter, Report,
-    evaluate_popularity, read_rankings,
+    DatasetInfo, Error, Evaluation, Metrics, ModelInfo, Protocol, RankingLine, RankingsWriter,
+    Report, evaluate_popularity, read_rankings,
 };
 
 use crate::util::shop;
@@ -102,8 +102,42 @@ fn popularity_reports_carry_the_run() {
     assert_eq!(report.protocol, protocol);
     let names: Vec<&str> = report.metrics.iter().map(|(n, _)| n).collect();
     assert_eq!(names[..4], ["hit@1", "hit@5", "hit@10", "hit@20"]);
-    assert_eq!(names.last(), Some(&"mrr"));
+    assert_eq!(
+        names[names.len() - 3..],
+        ["mrr", "coverage@10", "overlap@10"]
+    );
     assert!(report.seconds > 0.0 && report.users_per_second > 0.0);
+}
+
+/// The personalisation figures tell a model that ignores the user from one
+/// that does not: MostPopular's full-ranking top 10 is nearly everyone's,
+/// while each user's own shuffled candidate list is nearly no one else's.
+#[test]
+fn personalisation_figures_expose_a_model_that_ignores_the_user() {
+    let data = shop();
+    let retrieval = Protocol::retrieval(Split::Test);
+    let popular = evaluate_popularity(data, &retrieval)
+        .unwrap()
+        .report(ModelInfo::new("most-popular"));
+    let items = data.num_items() as f64;
+    let (distinct, overlap) = (
+        popular.metric("coverage@10").unwrap() * items,
+        popular.metric("overlap@10").unwrap(),
+    );
+    assert!(distinct <= 20.5 && overlap > 0.8, "{distinct} {overlap}");
+
+    let ranking = Protocol::ranking(Split::Test);
+    let mut eval = Evaluation::new(data, &ranking).unwrap();
+    for case in ranking.cases(data) {
+        eval.record_ranked(&case, case.candidates.as_deref().unwrap())
+            .unwrap();
+    }
+    let own = eval.report(ModelInfo::new("own-lists"));
+    let (distinct, overlap) = (
+        own.metric("coverage@10").unwrap() * items,
+        own.metric("overlap@10").unwrap(),
+    );
+    assert!(distinct > 200.0 && overlap < 0.1, "{distinct} {overlap}");
 }
 
 #[test]
