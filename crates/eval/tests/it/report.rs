@@ -115,15 +115,17 @@ fn popularity_reports_carry_the_run() {
 #[test]
 fn personalisation_figures_expose_a_model_that_ignores_the_user() {
     let data = shop();
+    // Distinct items of the top-10 lists, and their mean overlap.
+    let figures = |report: &Report| {
+        let coverage = report.metric("coverage@10").unwrap();
+        let distinct = coverage * data.num_items() as f64;
+        (distinct, report.metric("overlap@10").unwrap())
+    };
     let retrieval = Protocol::retrieval(Split::Test);
     let popular = evaluate_popularity(data, &retrieval)
         .unwrap()
         .report(ModelInfo::new("most-popular"));
-    let items = data.num_items() as f64;
-    let (distinct, overlap) = (
-        popular.metric("coverage@10").unwrap() * items,
-        popular.metric("overlap@10").unwrap(),
-    );
+    let (distinct, overlap) = figures(&popular);
     assert!(distinct <= 20.5 && overlap > 0.8, "{distinct} {overlap}");
 
     let ranking = Protocol::ranking(Split::Test);
@@ -132,11 +134,7 @@ fn personalisation_figures_expose_a_model_that_ignores_the_user() {
         eval.record_ranked(&case, case.candidates.as_deref().unwrap())
             .unwrap();
     }
-    let own = eval.report(ModelInfo::new("own-lists"));
-    let (distinct, overlap) = (
-        own.metric("coverage@10").unwrap() * items,
-        own.metric("overlap@10").unwrap(),
-    );
+    let (distinct, overlap) = figures(&eval.report(ModelInfo::new("own-lists")));
     assert!(distinct > 200.0 && overlap < 0.1, "{distinct} {overlap}");
 }
 
