@@ -150,13 +150,13 @@ impl TrainBatch {
 
 /// One evaluation query: whose history, read up to what point.
 #[derive(Debug, Clone, Copy)]
-pub(crate) struct Query<'a> {
+pub(crate) struct UserQuery<'a> {
     pub user: UserIdx,
     pub history: &'a [Event],
 }
 
 /// The last `max_len` history items of each query as padded tokens.
-pub(crate) fn history_tokens(queries: &[Query<'_>], max_len: usize) -> Padded {
+pub(crate) fn history_tokens(queries: &[UserQuery<'_>], max_len: usize) -> Padded {
     let rows: Vec<Vec<i64>> = queries
         .iter()
         .map(|q| {

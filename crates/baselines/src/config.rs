@@ -102,7 +102,7 @@ impl FromStr for Model {
 /// Settings shared by every trained model: Adam, batches, early stopping.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
-pub struct TrainConfig {
+pub struct RunnerConfig {
     /// Most epochs (RecBole: 300; early stopping usually ends sooner).
     pub epochs: usize,
     /// Training units per batch: users for the sequence models, (user,
@@ -123,9 +123,9 @@ pub struct TrainConfig {
     pub seed: u64,
 }
 
-impl Default for TrainConfig {
+impl Default for RunnerConfig {
     fn default() -> Self {
-        TrainConfig {
+        RunnerConfig {
             epochs: 300,
             batch_size: 256,
             learning_rate: 1e-3,
@@ -280,7 +280,7 @@ impl Section for Bert4RecConfig {
 #[serde(default, deny_unknown_fields)]
 pub struct BaselineConfig {
     /// Shared training settings.
-    pub train: TrainConfig,
+    pub train: RunnerConfig,
     /// BPR-MF.
     pub bpr_mf: BprMfConfig,
     /// GRU4Rec.
@@ -309,7 +309,7 @@ fn check_positive(key: &str, n: usize) -> Result<()> {
     check(key, n >= 1, n, "at least 1")
 }
 
-impl TrainConfig {
+impl RunnerConfig {
     /// Checks ranges, naming the key (`train.…`).
     pub fn validate(&self) -> Result<()> {
         check_positive("train.epochs", self.epochs)?;

@@ -50,8 +50,8 @@ mod nn;
 pub mod runner;
 
 pub use config::{
-    BaselineConfig, Bert4RecConfig, BprMfConfig, Gru4RecConfig, Model, SasRecConfig, SasRecLoss,
-    TrainConfig, TransformerConfig,
+    BaselineConfig, Bert4RecConfig, BprMfConfig, Gru4RecConfig, Model, RunnerConfig, SasRecConfig,
+    SasRecLoss, TransformerConfig,
 };
 pub use error::{Error, Result};
 pub use runner::{

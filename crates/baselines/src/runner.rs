@@ -28,14 +28,14 @@ use recalign_eval::{
 };
 use serde::Serialize;
 
-use crate::batch::{Query, TrainData};
+use crate::batch::{TrainData, UserQuery};
 use crate::config::{BaselineConfig, Model};
 use crate::error::{Error, Result};
 use crate::models::bert4rec::Bert4Rec;
 use crate::models::bpr::BprMf;
 use crate::models::gru4rec::Gru4Rec;
 use crate::models::sasrec::SasRec;
-use crate::models::{Recommender, Step};
+use crate::models::{Baseline, Step};
 use crate::nn::{Init, Noise};
 
 /// The training backend on CPU: Flex with autodiff.
@@ -241,7 +241,7 @@ pub fn train_and_evaluate_on<B: AutodiffBackend>(
 
 /// Evaluates `model` on every case of `protocol`, scoring the whole
 /// catalogue in batches of `batch_size` users.
-pub(crate) fn evaluate<'d, B: Backend, M: Recommender<B>>(
+pub(crate) fn evaluate<'d, B: Backend, M: Baseline<B>>(
     model: &M,
     dataset: &'d Dataset,
     protocol: &'d Protocol,
@@ -253,9 +253,9 @@ pub(crate) fn evaluate<'d, B: Backend, M: Recommender<B>>(
     let items = dataset.num_items();
     let mut picked = Vec::new();
     for chunk in cases.chunks(batch_size.max(1)) {
-        let queries: Vec<Query<'_>> = chunk
+        let queries: Vec<UserQuery<'_>> = chunk
             .iter()
-            .map(|c| Query {
+            .map(|c| UserQuery {
                 user: c.user(),
                 history: c.history(),
             })
@@ -297,7 +297,7 @@ const POOL_BATCHES: usize = 32;
 /// similar length, so padding to the batch's longest sequence wastes little
 /// (Amazon sequences are short with a long tail), while every epoch still
 /// mixes users randomly.
-fn epoch_plan<B: Backend, M: Recommender<B>>(
+fn epoch_plan<B: Backend, M: Baseline<B>>(
     model: &M,
     data: &TrainData,
     units: &mut [u32],
@@ -354,8 +354,8 @@ impl<B: AutodiffBackend> Run<'_, B> {
         progress: &mut dyn Progress,
     ) -> Result<Outcome>
     where
-        M: Recommender<B> + AutodiffModule<B>,
-        M::InnerModule: Recommender<B::InnerBackend>,
+        M: Baseline<B> + AutodiffModule<B>,
+        M::InnerModule: Baseline<B::InnerBackend>,
     {
         let train = &self.config.train;
         let started = Instant::now();

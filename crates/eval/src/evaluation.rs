@@ -30,7 +30,7 @@ use recalign_data::{Dataset, ItemIdx, UserIdx};
 use crate::diversity::Diversity;
 use crate::error::{Error, Result};
 use crate::metrics::{RankingMetrics, RatingMetrics, Score, rank_in_list, target_rank, top_k};
-use crate::protocol::{Case, Protocol, Task};
+use crate::protocol::{Case, Protocol, ProtocolTask};
 use crate::report::{DatasetInfo, Metrics, ModelInfo, RankingLine, RankingsWriter, Report};
 
 /// The list length of the personalisation figures.
@@ -216,7 +216,7 @@ impl<'d> Evaluation<'d> {
     /// without a rating cannot be scored and counts as skipped; a
     /// non-finite prediction is an error.
     pub fn record_rating(&mut self, case: &Case<'_>, predicted: f64) -> Result<()> {
-        if self.protocol.task != Task::Rating {
+        if self.protocol.task != ProtocolTask::Rating {
             return Err(self.error(case, "a ranking protocol takes rankings, not ratings"));
         }
         match case.target_event().rating() {

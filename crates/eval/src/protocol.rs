@@ -4,15 +4,15 @@
 //! The tasks follow paper.md §7 and §9.2, leave-one-out over the prepared
 //! split:
 //!
-//! - [`Task::Retrieval`]: the held-out item ranked against the **whole
+//! - [`ProtocolTask::Retrieval`]: the held-out item ranked against the **whole
 //!   catalogue** (full ranking, not sampled), history items **kept** by
 //!   default (§9.2 #20, as TIGER and P5), optionally excluded.
-//! - [`Task::Ranking`]: the held-out item among `candidates − 1` uniform
+//! - [`ProtocolTask::Ranking`]: the held-out item among `candidates − 1` uniform
 //!   negatives the user never interacted with (§9.2 #9: 1 + 99, P5's direct
 //!   recommendation), from the seeded lists of
 //!   [`recalign_data::candidates`] that the ranking samples use too. History
 //!   items are never candidates, so there is nothing to exclude.
-//! - [`Task::Rating`]: the held-out interaction's rating (§9.2 #13:
+//! - [`ProtocolTask::Rating`]: the held-out interaction's rating (§9.2 #13:
 //!   leave-one-out over the same chronology).
 //!
 //! [`Protocol::cases`] yields each user's [`Case`]: the history, the target,
@@ -45,7 +45,7 @@ pub enum Sampler {
 /// The task and its settings.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "lowercase", deny_unknown_fields)]
-pub enum Task {
+pub enum ProtocolTask {
     /// Full ranking of the catalogue.
     Retrieval {
         /// Whether the user's history items are left out of the ranking.
@@ -71,7 +71,7 @@ pub struct Protocol {
     /// `valid` or `test`.
     pub split: Split,
     /// What is evaluated.
-    pub task: Task,
+    pub task: ProtocolTask,
     /// Cut-offs of the ranking metrics (unused for rating).
     #[serde(default = "default_ks")]
     pub ks: Vec<usize>,
@@ -93,7 +93,7 @@ impl Protocol {
     pub fn retrieval(split: Split) -> Self {
         Protocol {
             split,
-            task: Task::Retrieval {
+            task: ProtocolTask::Retrieval {
                 exclude_history: false,
             },
             ks: default_ks(),
@@ -104,7 +104,7 @@ impl Protocol {
     /// `exclude_history`, left out.
     pub fn retrieval_with(split: Split, exclude_history: bool) -> Self {
         Protocol {
-            task: Task::Retrieval { exclude_history },
+            task: ProtocolTask::Retrieval { exclude_history },
             ..Protocol::retrieval(split)
         }
     }
@@ -120,7 +120,7 @@ impl Protocol {
     pub fn ranking_with(split: Split, candidates: usize, seed: u64) -> Self {
         Protocol {
             split,
-            task: Task::Ranking {
+            task: ProtocolTask::Ranking {
                 candidates,
                 sampler: Sampler::Uniform,
                 seed,
@@ -133,7 +133,7 @@ impl Protocol {
     pub fn rating(split: Split) -> Self {
         Protocol {
             split,
-            task: Task::Rating,
+            task: ProtocolTask::Rating,
             ks: default_ks(),
         }
     }
@@ -146,7 +146,7 @@ impl Protocol {
                 "evaluation is on the valid or test split, not train".to_string(),
             ));
         }
-        if let Task::Ranking { candidates, .. } = self.task
+        if let ProtocolTask::Ranking { candidates, .. } = self.task
             && candidates < 2
         {
             return Err(Error::Protocol(format!(
@@ -164,14 +164,14 @@ impl Protocol {
 
     /// Whether the task ranks items (retrieval or ranking).
     pub fn is_ranking(&self) -> bool {
-        !matches!(self.task, Task::Rating)
+        !matches!(self.task, ProtocolTask::Rating)
     }
 
     /// Whether history items are left out of the ranking.
     pub fn excludes_history(&self) -> bool {
         matches!(
             self.task,
-            Task::Retrieval {
+            ProtocolTask::Retrieval {
                 exclude_history: true
             }
         )
@@ -194,10 +194,10 @@ impl Protocol {
     /// The case of one held-out interaction.
     pub fn case<'d>(&self, dataset: &Dataset, held: HeldOut<'d>) -> Case<'d> {
         let candidates = match self.task {
-            Task::Ranking {
+            ProtocolTask::Ranking {
                 candidates, seed, ..
             } => candidates_for(dataset, held.user, self.split, candidates, seed),
-            Task::Retrieval { .. } | Task::Rating => None,
+            ProtocolTask::Retrieval { .. } | ProtocolTask::Rating => None,
         };
         let excluded = if self.excludes_history() {
             let mut items: Vec<ItemIdx> = held
@@ -224,12 +224,12 @@ impl fmt::Display for Protocol {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}: ", self.split)?;
         match self.task {
-            Task::Retrieval { exclude_history } => write!(
+            ProtocolTask::Retrieval { exclude_history } => write!(
                 f,
                 "retrieval, full ranking over the catalogue, history items {}",
                 if exclude_history { "excluded" } else { "kept" }
             ),
-            Task::Ranking {
+            ProtocolTask::Ranking {
                 candidates,
                 sampler: Sampler::Uniform,
                 seed,
@@ -238,7 +238,7 @@ impl fmt::Display for Protocol {
                 "ranking, 1 target + {} uniform negatives (seed {seed})",
                 candidates - 1
             ),
-            Task::Rating => f.write_str("rating of the held-out interaction"),
+            ProtocolTask::Rating => f.write_str("rating of the held-out interaction"),
         }
     }
 }

@@ -9,7 +9,7 @@
 
 use recalign_data::Dataset;
 
-use crate::protocol::{Protocol, Sampler, Task};
+use crate::protocol::{Protocol, ProtocolTask, Sampler};
 use crate::report::Metrics;
 
 /// The expected `hit@K` and `ndcg@K` of a uniformly random ranking of `n`
@@ -32,12 +32,12 @@ pub fn random_ranking(n: usize, ks: &[usize]) -> Metrics {
 /// items counted in: an upper bound on the list when they are excluded).
 pub fn random_expected(dataset: &Dataset, protocol: &Protocol) -> Metrics {
     let listed = match protocol.task {
-        Task::Ranking {
+        ProtocolTask::Ranking {
             candidates,
             sampler: Sampler::Uniform,
             ..
         } => candidates,
-        Task::Retrieval { .. } | Task::Rating => dataset.num_items(),
+        ProtocolTask::Retrieval { .. } | ProtocolTask::Rating => dataset.num_items(),
     };
     random_ranking(listed, &protocol.ks)
 }

@@ -13,7 +13,7 @@ use std::fmt::Write as _;
 use burn::tensor::backend::Backend;
 use recalign_data::{Dataset, ItemIdx, Split};
 use recalign_eval::{
-    Case, Evaluation, Metrics, ModelInfo, Protocol, RatingMetrics, Report, Task,
+    Case, Evaluation, Metrics, ModelInfo, Protocol, ProtocolTask, RatingMetrics, Report,
     evaluate_popularity_on, random_expected,
 };
 use recalign_samples::SamplesConfig;
@@ -53,9 +53,9 @@ pub fn evaluate<'d, B: Backend>(
 ) -> Result<Outcome<'d>> {
     let mut evaluation = Evaluation::new(dataset, protocol)?;
     let batch = match (options.batch_users, &protocol.task) {
-        (0, Task::Retrieval { .. }) => 16,
-        (0, Task::Ranking { .. }) => 4,
-        (0, Task::Rating) => 32,
+        (0, ProtocolTask::Retrieval { .. }) => 16,
+        (0, ProtocolTask::Ranking { .. }) => 4,
+        (0, ProtocolTask::Rating) => 32,
         (n, _) => n,
     };
     let mut cases: Vec<Case<'d>> = protocol.cases(dataset).collect();
@@ -73,7 +73,7 @@ pub fn evaluate<'d, B: Backend>(
             })
             .collect();
         match &protocol.task {
-            Task::Retrieval { .. } => {
+            ProtocolTask::Retrieval { .. } => {
                 let excluded: Vec<Vec<ItemIdx>> =
                     chunk.iter().map(|case| case.excluded.clone()).collect();
                 let found = recommender.retrieve(&histories, protocol.max_k(), &excluded)?;
@@ -82,7 +82,7 @@ pub fn evaluate<'d, B: Backend>(
                     evaluation.record_ranked(case, &ranked)?;
                 }
             }
-            Task::Ranking { .. } => {
+            ProtocolTask::Ranking { .. } => {
                 let requests: Vec<(History<'_>, &[ItemIdx])> = chunk
                     .iter()
                     .zip(&histories)
@@ -101,7 +101,7 @@ pub fn evaluate<'d, B: Backend>(
                     }
                 }
             }
-            Task::Rating => {
+            ProtocolTask::Rating => {
                 let requests: Vec<(History<'_>, ItemIdx)> = chunk
                     .iter()
                     .zip(&histories)
@@ -120,7 +120,7 @@ pub fn evaluate<'d, B: Backend>(
         progress(done);
     }
     let mut extra = Metrics::default();
-    if protocol.task == Task::Rating && argmax.count() > 0 {
+    if protocol.task == ProtocolTask::Rating && argmax.count() > 0 {
         extra.insert("rmse_argmax", argmax.rmse());
         extra.insert("mae_argmax", argmax.mae());
     }

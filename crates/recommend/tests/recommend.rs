@@ -136,7 +136,7 @@ fn recommends_real_items_scores_them_consistently_and_evaluates() {
         let outcome = evaluate(&rec, &data, &protocol, &options, &mut |n| seen = n).unwrap();
         assert_eq!(seen, 5);
         assert_eq!(outcome.evaluation.users_evaluated(), 5, "{protocol}");
-        if protocol.task == recalign_eval::Task::Rating {
+        if protocol.task == recalign_eval::ProtocolTask::Rating {
             assert!(outcome.extra.get("rmse_argmax").is_some());
         } else {
             assert!(outcome.evaluation.metrics().get("ndcg@10").is_some());

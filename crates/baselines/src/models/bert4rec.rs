@@ -13,7 +13,7 @@ use burn::tensor::activation;
 use burn::tensor::{Tensor, backend::Backend};
 use rand::Rng;
 
-use crate::batch::{Padded, Query, TrainBatch};
+use crate::batch::{Padded, TrainBatch, UserQuery};
 use crate::config::Bert4RecConfig;
 use crate::models::{SequenceModel, Step};
 use crate::nn::{Init, ItemTransformer, LayerNorm, Linear, Noise, padding_mask};
@@ -115,7 +115,7 @@ impl<B: Backend> SequenceModel for Bert4Rec<B> {
     }
 
     /// The last `max_len − 1` history items and `[mask]`.
-    fn query_tokens(&self, queries: &[Query<'_>]) -> Padded {
+    fn query_tokens(&self, queries: &[UserQuery<'_>]) -> Padded {
         let keep = self.max_len - 1;
         let rows: Vec<Vec<i64>> = queries
             .iter()

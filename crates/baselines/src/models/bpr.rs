@@ -7,9 +7,9 @@ use burn::module::{Module, Param};
 use burn::tensor::activation;
 use burn::tensor::{Tensor, backend::Backend};
 
-use crate::batch::{Query, TrainData, ints};
+use crate::batch::{TrainData, UserQuery, ints};
 use crate::config::BprMfConfig;
-use crate::models::{Recommender, Step};
+use crate::models::{Baseline, Step};
 use crate::nn::{Init, sample_negative};
 
 /// User and item embeddings.
@@ -33,7 +33,7 @@ impl<B: Backend> BprMf<B> {
     }
 }
 
-impl<B: Backend> Recommender<B> for BprMf<B> {
+impl<B: Backend> Baseline<B> for BprMf<B> {
     fn units(&self, data: &TrainData) -> Vec<u32> {
         (0..data.pairs.len() as u32).collect()
     }
@@ -61,7 +61,7 @@ impl<B: Backend> Recommender<B> for BprMf<B> {
         activation::log_sigmoid(margin).mean().neg()
     }
 
-    fn scores(&self, queries: &[Query<'_>], device: &B::Device) -> Tensor<B, 2> {
+    fn scores(&self, queries: &[UserQuery<'_>], device: &B::Device) -> Tensor<B, 2> {
         let users: Vec<i64> = queries.iter().map(|q| i64::from(q.user.0)).collect();
         let u = self.users.val().select(0, ints(&users, device));
         u.matmul(self.items.val().transpose())

@@ -10,7 +10,7 @@ use burn::module::Module;
 use burn::tensor::Device;
 use burn::tensor::{Tensor, backend::Backend};
 
-use crate::batch::{Padded, Query, TrainBatch, TrainData, history_tokens, ints};
+use crate::batch::{Padded, TrainBatch, TrainData, UserQuery, history_tokens, ints};
 use crate::nn::{Noise, cross_entropy};
 
 pub(crate) mod bert4rec;
@@ -31,7 +31,7 @@ pub(crate) struct Step<'a, B: Backend> {
 }
 
 /// What the training loop and the evaluator need from a model.
-pub(crate) trait Recommender<B: Backend>: Module<B> {
+pub(crate) trait Baseline<B: Backend>: Module<B> {
     /// How many training units one epoch shuffles and visits, and which:
     /// unit ids that [`Recommender::loss`] understands.
     fn units(&self, data: &TrainData) -> Vec<u32>;
@@ -47,7 +47,7 @@ pub(crate) trait Recommender<B: Backend>: Module<B> {
 
     /// Scores `[queries, items]` over the whole catalogue (column `i` is
     /// `ItemIdx(i)`), in evaluation mode.
-    fn scores(&self, queries: &[Query<'_>], device: &B::Device) -> Tensor<B, 2>;
+    fn scores(&self, queries: &[UserQuery<'_>], device: &B::Device) -> Tensor<B, 2>;
 }
 
 /// A model over item sequences: a unit is a user, trained on the last
@@ -97,12 +97,12 @@ pub(crate) trait SequenceModel {
 
     /// Evaluation inputs, each scored at its last token: the last `max_len`
     /// history items.
-    fn query_tokens(&self, queries: &[Query<'_>]) -> Padded {
+    fn query_tokens(&self, queries: &[UserQuery<'_>]) -> Padded {
         history_tokens(queries, self.max_len())
     }
 }
 
-impl<B: Backend, M: SequenceModel<Backend = B> + Module<B>> Recommender<B> for M {
+impl<B: Backend, M: SequenceModel<Backend = B> + Module<B>> Baseline<B> for M {
     fn units(&self, data: &TrainData) -> Vec<u32> {
         data.users_with_at_least(M::MIN_TRAIN_LEN)
     }
@@ -120,7 +120,7 @@ impl<B: Backend, M: SequenceModel<Backend = B> + Module<B>> Recommender<B> for M
         self.objective(out, &batch, step)
     }
 
-    fn scores(&self, queries: &[Query<'_>], device: &B::Device) -> Tensor<B, 2> {
+    fn scores(&self, queries: &[UserQuery<'_>], device: &B::Device) -> Tensor<B, 2> {
         let inputs = self.query_tokens(queries);
         let out = self
             .encode(&inputs, &mut Noise::off(), device)
@@ -153,11 +153,11 @@ mod tests {
 
     /// A user's scores do not depend on who shares the batch: padding is
     /// invisible to real positions (causal or masked attention, GRU order).
-    fn padding_invariant<M: Recommender<Flex>>(model: &M) {
+    fn padding_invariant<M: Baseline<Flex>>(model: &M) {
         let device = Default::default();
         let short = events(&[1, 4]);
         let long = events(&[0, 2, 3, 5, 6, 1]);
-        let query = |history| Query {
+        let query = |history| UserQuery {
             user: UserIdx(0),
             history,
         };

@@ -2,8 +2,8 @@
 
 use recalign_data::{Dataset, ItemIdx, Split};
 use recalign_eval::{
-    Evaluation, ModelInfo, Popularity, Protocol, Task, evaluate_popularity, metrics_from_rankings,
-    read_rankings,
+    Evaluation, ModelInfo, Popularity, Protocol, ProtocolTask, evaluate_popularity,
+    metrics_from_rankings, read_rankings,
 };
 
 use crate::util::{noise, shop};
@@ -119,7 +119,7 @@ fn excluding_history_removes_it_and_never_hurts_a_rank() {
     let data = shop();
     let kept = Protocol::retrieval(Split::Test);
     let mut excluded = kept.clone();
-    excluded.task = Task::Retrieval {
+    excluded.task = ProtocolTask::Retrieval {
         exclude_history: true,
     };
     let with = evaluate_popularity(data, &kept).unwrap();

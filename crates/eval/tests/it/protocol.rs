@@ -2,7 +2,7 @@
 
 use recalign_data::Split;
 use recalign_data::candidates::candidates_for;
-use recalign_eval::{Protocol, Sampler, Task};
+use recalign_eval::{Protocol, ProtocolTask, Sampler};
 
 use crate::util::shop;
 
@@ -12,14 +12,14 @@ fn defaults_follow_the_paper() {
     assert_eq!(retrieval.split, Split::Test);
     assert_eq!(
         retrieval.task,
-        Task::Retrieval {
+        ProtocolTask::Retrieval {
             exclude_history: false
         }
     );
     assert_eq!(retrieval.ks, [1, 5, 10, 20]);
     assert_eq!(
         Protocol::ranking(Split::Valid).task,
-        Task::Ranking {
+        ProtocolTask::Ranking {
             candidates: 100,
             sampler: Sampler::Uniform,
             seed: 42
@@ -39,7 +39,7 @@ fn defaults_follow_the_paper() {
 fn invalid_protocols_are_rejected() {
     assert!(Protocol::retrieval(Split::Train).validate().is_err());
     let mut short = Protocol::ranking(Split::Test);
-    short.task = Task::Ranking {
+    short.task = ProtocolTask::Ranking {
         candidates: 1,
         sampler: Sampler::Uniform,
         seed: 1,
@@ -107,7 +107,7 @@ fn excluded_items_are_the_history_without_the_target() {
             .cases(data)
             .all(|c| c.excluded.is_empty() && c.candidates.is_none())
     );
-    protocol.task = Task::Retrieval {
+    protocol.task = ProtocolTask::Retrieval {
         exclude_history: true,
     };
     for case in protocol.cases(data) {
