@@ -12,7 +12,7 @@
 //! | `sasrec` | item + learned position embeddings, 2 causal post-LN blocks, 2 heads, hidden 64, inner 256, dropout 0.5, LN eps 1e-12, max_len 50; `ce` (default) or `bce` (one negative per position) |
 //! | `bert4rec` | 2 bidirectional blocks, hidden 64, dropout 0.2, cloze with mask prob 0.2; `[mask]` appended at inference |
 //!
-//! Shared training ([`TrainConfig`]): Adam (lr 1e-3, ε 1e-8), batches of
+//! Shared training ([`RunnerConfig`]): Adam (lr 1e-3, ε 1e-8), batches of
 //! 256 (users of similar length, grouped within shuffled pools of 32
 //! batches so padding stays short), validation on the valid split every epoch by full-ranking NDCG@10,
 //! early stopping after 10 validations without improvement, best weights

@@ -1,4 +1,4 @@
-//! The trained baselines. [`Recommender`] is what the training loop and
+//! The trained baselines. [`Baseline`] is what the training loop and
 //! the evaluator call: a training loss over a batch of units (users, or
 //! (user, item) pairs for BPR-MF) and full-catalogue scores for evaluation
 //! queries. BPR-MF implements it directly; the sequence models implement
@@ -54,7 +54,7 @@ pub(crate) trait Baseline<B: Backend>: Module<B> {
 /// items of their training sequence and scored after their history.
 ///
 /// The backend is an associated type rather than a parameter so that the
-/// blanket [`Recommender`] implementation below cannot overlap BPR-MF's.
+/// blanket [`Baseline`] implementation below cannot overlap BPR-MF's.
 pub(crate) trait SequenceModel {
     /// The backend the model's tensors live on.
     type Backend: Backend;
