@@ -31,9 +31,45 @@ fn main() -> ExitCode {
             }) {
                 return ExitCode::SUCCESS;
             }
-            eprintln!("error: {err:#}");
+            eprintln!("error: {}", message(&err));
             ExitCode::from(1)
         }
+    }
+}
+
+/// The error and its causes joined by `: `, leaving out a cause that the
+/// message already ends with (an error that shows its source and also
+/// returns it, as `path: No such file…` does, would otherwise say it twice).
+fn message(err: &anyhow::Error) -> String {
+    let mut out = String::new();
+    for cause in err.chain() {
+        let text = cause.to_string();
+        if out.ends_with(&text) {
+            continue;
+        }
+        if !out.is_empty() {
+            out.push_str(": ");
+        }
+        out.push_str(&text);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_cause_already_shown_is_not_repeated() {
+        let io = std::io::Error::new(std::io::ErrorKind::NotFound, "no such file");
+        let err = anyhow::Error::new(recalign_runtime::IoError::new("hp.toml", io))
+            .context("reading the hyper-parameters");
+        assert_eq!(
+            message(&err),
+            "reading the hyper-parameters: hp.toml: no such file"
+        );
+        let plain = anyhow::anyhow!("outer").context("context");
+        assert_eq!(message(&plain), "context: outer");
     }
 }
 
