@@ -55,24 +55,6 @@ fn message(err: &anyhow::Error) -> String {
     out
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_cause_already_shown_is_not_repeated() {
-        let io = std::io::Error::new(std::io::ErrorKind::NotFound, "no such file");
-        let err = anyhow::Error::new(recalign_runtime::IoError::new("hp.toml", io))
-            .context("reading the hyper-parameters");
-        assert_eq!(
-            message(&err),
-            "reading the hyper-parameters: hp.toml: no such file"
-        );
-        let plain = anyhow::anyhow!("outer").context("context");
-        assert_eq!(message(&plain), "context: outer");
-    }
-}
-
 fn init_logging(global: &args::GlobalArgs) {
     let default = match (global.quiet, global.verbose) {
         (true, _) => "error",
@@ -89,4 +71,22 @@ fn init_logging(global: &args::GlobalArgs) {
         .with_target(false)
         .without_time()
         .init();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_cause_already_shown_is_not_repeated() {
+        let io = std::io::Error::new(std::io::ErrorKind::NotFound, "no such file");
+        let err = anyhow::Error::new(recalign_runtime::IoError::new("hp.toml", io))
+            .context("reading the hyper-parameters");
+        assert_eq!(
+            message(&err),
+            "reading the hyper-parameters: hp.toml: no such file"
+        );
+        let plain = anyhow::anyhow!("outer").context("context");
+        assert_eq!(message(&plain), "context: outer");
+    }
 }
