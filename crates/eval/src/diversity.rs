@@ -7,6 +7,7 @@
 use std::collections::HashSet;
 
 use recalign_data::ItemIdx;
+use recalign_runtime::seed::{GOLDEN_GAMMA, mix64};
 
 /// Users' lists are compared in this many seeded random pairs (all pairs
 /// when there are fewer).
@@ -58,11 +59,8 @@ fn pairs(n: usize) -> Vec<(usize, usize)> {
     }
     let mut state = OVERLAP_SEED;
     let mut next = move || {
-        state = state.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = state;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        ((z ^ (z >> 31)) % n as u64) as usize
+        state = state.wrapping_add(GOLDEN_GAMMA);
+        (mix64(state) % n as u64) as usize
     };
     let mut out = Vec::with_capacity(OVERLAP_PAIRS);
     while out.len() < OVERLAP_PAIRS {

@@ -34,14 +34,9 @@ impl AtomicFile {
     pub fn create(path: impl Into<PathBuf>) -> Result<Self, IoError> {
         let path = path.into();
         let dir = parent(&path);
-        let mut builder = tempfile::Builder::new();
-        builder.prefix(".recalign.tmp");
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt;
-            builder.permissions(std::fs::Permissions::from_mode(0o666));
-        }
-        let temp = builder.tempfile_in(dir).map_err(IoError::at(dir))?;
+        let temp = builder(".recalign.tmp", 0o666)
+            .tempfile_in(dir)
+            .map_err(IoError::at(dir))?;
         Ok(Self { temp, path })
     }
 
@@ -88,14 +83,24 @@ impl Write for AtomicFile {
 /// (a checkpoint), with the permissions an ordinary new folder gets.
 /// Dropped before [`tempfile::TempDir::keep`], it is removed.
 pub fn staging_dir(dir: &Path) -> Result<tempfile::TempDir, IoError> {
+    builder(".recalign.saving-", 0o777)
+        .tempdir_in(dir)
+        .map_err(IoError::at(dir))
+}
+
+/// Temporary files or folders named `prefix…`, created with `mode` before
+/// the umask (where the platform has modes), as ordinary ones would be.
+fn builder(prefix: &str, mode: u32) -> tempfile::Builder<'_, 'static> {
     let mut builder = tempfile::Builder::new();
-    builder.prefix(".recalign.saving-");
+    builder.prefix(prefix);
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        builder.permissions(std::fs::Permissions::from_mode(0o777));
+        builder.permissions(std::fs::Permissions::from_mode(mode));
     }
-    builder.tempdir_in(dir).map_err(IoError::at(dir))
+    #[cfg(not(unix))]
+    let _ = mode;
+    builder
 }
 
 /// The folder `path` is in (`.` for a bare file name).

@@ -3,6 +3,7 @@
 //!
 //! - [`fs`]: atomic file writes (temporary file, fsync, rename), with the
 //!   permissions an ordinary new file gets under the user's umask;
+//! - [`seed`]: seeds derived from seeds (SplitMix64's finaliser);
 //! - [`settings`]: range checks that name the key at fault;
 //! - [`error`]: the I/O, line and field errors that name the file, line and
 //!   field at fault, embedded by each crate's own error type;
@@ -13,6 +14,7 @@
 
 pub mod error;
 pub mod fs;
+pub mod seed;
 pub mod settings;
 
 #[cfg(feature = "burn")]

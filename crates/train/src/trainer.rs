@@ -17,6 +17,7 @@ use burn::optim::{GradientsAccumulator, GradientsParams};
 use burn::tensor::ElementConversion;
 use burn::tensor::backend::{AutodiffBackend, Backend};
 use recalign_model_dir::{ModelDir, ModelFile, check_agreement};
+use recalign_runtime::seed::{GOLDEN_GAMMA, mix64};
 use recalign_runtime::{IoError, write_atomically};
 use recalign_t5::{Preset, T5, cross_entropy, token_log_probs};
 use recalign_tokenizer::{T5Tokenizer, TrainOptions};
@@ -155,11 +156,7 @@ pub struct TrainSummary {
 
 /// A seed for `(seed, step, micro-batch)` (SplitMix64 finaliser).
 fn mix(seed: u64, step: u64, micro: u64) -> u64 {
-    let mut z =
-        seed ^ step.wrapping_mul(0x9e37_79b9_7f4a_7c15) ^ micro.wrapping_mul(0xbf58_476d_1ce4_e5b9);
-    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-    z ^ (z >> 31)
+    mix64(seed ^ step.wrapping_mul(GOLDEN_GAMMA) ^ micro.wrapping_mul(0xbf58_476d_1ce4_e5b9))
 }
 
 /// Trains a tokenizer for a fresh model on (a deterministic subset of) the
