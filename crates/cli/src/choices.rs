@@ -55,6 +55,8 @@ choice! {
         SequentialTrain => IdScheme::SequentialTrain,
         /// P5's sequential numbering (leaks the test item)
         Sequential => IdScheme::Sequential,
+        /// Seeded random numbers, each one dedicated token (`<i_704>`)
+        Atomic => IdScheme::Atomic,
     }
 }
 
@@ -204,7 +206,10 @@ mod tests {
     #[test]
     fn spellings_are_those_the_flags_always_took() {
         assert_eq!(names::<Ties>(), ["file-order", "item-id", "shuffle"]);
-        assert_eq!(names::<Ids>(), ["random", "sequential-train", "sequential"]);
+        assert_eq!(
+            names::<Ids>(),
+            ["random", "sequential-train", "sequential", "atomic"]
+        );
         assert_eq!(names::<SampleStyle>(), ["informative", "p5"]);
         assert_eq!(
             names::<SampleTask>(),

@@ -183,6 +183,17 @@ impl Dataset {
         &self.items
     }
 
+    /// The identifiers a tokenizer must keep as whole tokens (every item's,
+    /// in catalogue order, when the scheme has [dedicated
+    /// tokens](crate::IdScheme::dedicated_tokens); none otherwise).
+    pub fn whole_tokens(&self) -> Vec<&str> {
+        if self.config.id_scheme.dedicated_tokens() {
+            self.items.iter().map(|i| i.identifier.as_str()).collect()
+        } else {
+            Vec::new()
+        }
+    }
+
     /// One item.
     pub fn item(&self, item: ItemIdx) -> &Item {
         &self.items[item.index()]

@@ -222,11 +222,26 @@ struct TrainingLimits {
     max_input_tokens: Option<usize>,
 }
 
-/// What [`TrainedWith`] reads of `samples/manifest.json`.
+/// What [`TrainedWith`] and [`whole_tokens`] read of `samples/manifest.json`.
 #[derive(Debug, Deserialize)]
 struct SamplesManifest {
     dataset: Option<String>,
     config: SamplesConfig,
+    #[serde(default)]
+    whole_tokens: Vec<String>,
+}
+
+/// The tokens that the samples in `samples_dir` need kept whole (atomic
+/// item identifiers; see `recalign_samples`' manifest): none when the folder
+/// has no `manifest.json`, as for samples written by other tools.
+pub fn whole_tokens(samples_dir: &Path) -> Result<Vec<String>> {
+    let path = samples_dir.join(MANIFEST_FILE);
+    if !path.is_file() {
+        return Ok(Vec::new());
+    }
+    let manifest: SamplesManifest = serde_json::from_str(&read(&path)?)
+        .map_err(|e| invalid(&path, format!("not a samples manifest: {e}")))?;
+    Ok(manifest.whole_tokens)
 }
 
 /// Reads how the model in `dir` was trained (see [`ModelDir::trained_with`]).

@@ -86,7 +86,14 @@ fn inputs_keep_their_end() {
 #[test]
 fn a_tokenizer_must_fit_its_model() {
     let texts = ["ID: 12, title: Yoga Strap", "What is the next item? 345"];
-    let tokenizer = T5Tokenizer::train(texts.iter(), TrainOptions { vocab_size: 200 }).unwrap();
+    let tokenizer = T5Tokenizer::train(
+        texts.iter(),
+        TrainOptions {
+            vocab_size: 200,
+            ..Default::default()
+        },
+    )
+    .unwrap();
     let path = std::path::Path::new("model/tokenizer.json");
     let config = Preset::Tiny.config(tokenizer.vocab_size());
     check_agreement(&config, &tokenizer, path).unwrap();

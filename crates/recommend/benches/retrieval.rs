@@ -58,6 +58,7 @@ fn run(preset: Preset) -> Value {
         texts.iter(),
         TrainOptions {
             vocab_size: preset.vocab_size(),
+            ..Default::default()
         },
     )
     .expect("tokenizer trains");

@@ -35,7 +35,14 @@ fn tokenizer(generator: &Generator<'_>) -> T5Tokenizer {
         .map(|u| generator.prompt(Some(u), data.sequence(u), Query::Retrieval))
         .collect();
     texts.extend((0..data.num_items()).map(|i| generator.item_answer(ItemIdx(i as u32))));
-    T5Tokenizer::train(texts.iter(), TrainOptions { vocab_size: 400 }).unwrap()
+    T5Tokenizer::train(
+        texts.iter(),
+        TrainOptions {
+            vocab_size: 400,
+            ..Default::default()
+        },
+    )
+    .unwrap()
 }
 
 fn recommender<'g, 'd>(
@@ -238,7 +245,14 @@ fn bad_requests_and_mismatched_tokenizers_are_refused() {
 
     // A tokenizer that never saw a digit cannot write the item identifiers.
     let words = ["lorem ipsum dolor sit amet", "consectetur adipiscing elit"];
-    let wordy = T5Tokenizer::train(words.iter(), TrainOptions { vocab_size: 150 }).unwrap();
+    let wordy = T5Tokenizer::train(
+        words.iter(),
+        TrainOptions {
+            vocab_size: 150,
+            ..Default::default()
+        },
+    )
+    .unwrap();
     let e = refusal(200, wordy, "other/tokenizer.json");
     assert!(
         e.contains("<unk>") && e.contains("another catalogue"),

@@ -10,7 +10,8 @@
 //!   shuffles and buckets them);
 //! - `ranking-candidates-valid.jsonl`, `ranking-candidates-test.jsonl`: the
 //!   lists the ranking samples show, for evaluating any model on them;
-//! - `manifest.json`: dataset, configuration, templates, counts.
+//! - `manifest.json`: dataset, configuration, templates, counts, and the
+//!   whole tokens a tokenizer must keep (atomic item identifiers).
 //!
 //! Users are processed in blocks, in parallel within a block, and written in
 //! order, so memory stays at one block of samples whatever the dataset size
@@ -123,6 +124,8 @@ struct Manifest<'a> {
     history: usize,
     items_without_title: usize,
     rating_task: bool,
+    /// Tokens a tokenizer must keep whole: atomic item identifiers.
+    whole_tokens: Vec<&'a str>,
     templates: Vec<TemplateRow>,
     files: Vec<String>,
     summary: &'a Summary,
@@ -257,6 +260,7 @@ pub fn write(
         history: generator.history,
         items_without_title: generator.untitled_items(),
         rating_task: generator.has_ratings(),
+        whole_tokens: dataset.whole_tokens(),
         templates: Task::ALL
             .iter()
             .flat_map(|&t| crate::templates::for_task(t, generator.config().style))

@@ -11,14 +11,19 @@
 //! as many pieces as digits plus one, the same in every context. The
 //! decoding stage builds its item trie from exactly these token ids, and a
 //! model never has to learn arbitrary multi-digit pieces.
+//!
+//! Whole tokens: identifiers written as dedicated tokens (`<i_704>`, the
+//! `atomic` scheme) are given to the trainer as [`TrainOptions::whole_tokens`].
+//! Each becomes one token id, between the trained pieces and the sentinels,
+//! and is removed from the text the pieces are learnt on.
 
-use std::path::Path;
+mod unigram;
 
 use std::collections::BTreeMap;
-use tokenizers::decoders::metaspace::Metaspace as MetaspaceDecoder;
-use tokenizers::models::unigram::{Unigram, UnigramTrainer};
+use std::path::Path;
 
-use tokenizers::models::ModelWrapper;
+use tokenizers::decoders::metaspace::Metaspace as MetaspaceDecoder;
+use tokenizers::models::unigram::Unigram;
 use tokenizers::normalizers::replace::ReplacePattern;
 use tokenizers::normalizers::{NFKC, Replace, Sequence as NormalizerSequence, Strip};
 use tokenizers::pre_tokenizers::digits::Digits;
@@ -38,9 +43,6 @@ pub const EOS: &str = "</s>";
 pub const UNK: &str = "<unk>";
 /// Number of `<extra_id_N>` sentinels T5 has and the samples may use.
 pub const SENTINELS: usize = 100;
-
-/// Serialises tokenizer trainings (see [`T5Tokenizer::train`]).
-static TRAINING: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 /// Result alias of this crate.
 pub type Result<T> = std::result::Result<T, Error>;
@@ -78,10 +80,14 @@ pub enum Error {
 }
 
 /// Settings of a tokenizer trained from scratch.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Default)]
 pub struct TrainOptions {
-    /// Total vocabulary size, sentinels included.
+    /// Vocabulary size of the trained pieces, special tokens and sentinels
+    /// included; whole tokens come on top.
     pub vocab_size: usize,
+    /// Tokens kept whole, one id each, in this order (atomic item
+    /// identifiers). Each must read `<…>` without spaces.
+    pub whole_tokens: Vec<String>,
 }
 
 /// A tokenizer checked to have T5's special tokens.
@@ -153,13 +159,16 @@ impl T5Tokenizer {
         Ok(tokenizer)
     }
 
-    /// Trains a Unigram tokenizer on `texts` (dataset titles, sample text).
+    /// Trains a Unigram tokenizer on `texts` (dataset titles, sample text)
+    /// with recalign's deterministic trainer (`unigram.rs`): the same texts
+    /// give the same `tokenizer.json`, byte for byte.
     pub fn train<I, S>(texts: I, options: TrainOptions) -> Result<Self>
     where
         I: Iterator<Item = S> + Send,
         S: AsRef<str> + Send,
     {
         let train_error = |e: tokenizers::Error| Error::Train(e.to_string());
+        let whole = WholeTokens::new(&options.whole_tokens)?;
         let specials = [PAD, EOS, UNK].map(|t| AddedToken::from(t, true)).to_vec();
         let piece_budget = options
             .vocab_size
@@ -171,13 +180,6 @@ impl T5Tokenizer {
                     options.vocab_size
                 ))
             })?;
-        let trainer = UnigramTrainer::builder()
-            .show_progress(false)
-            .vocab_size((piece_budget + piece_budget / 8 + 16) as u32)
-            .special_tokens(specials)
-            .unk_token(Some(UNK.to_owned()))
-            .build()
-            .map_err(|e| Error::Train(e.to_string()))?;
         let mut inner = Tokenizer::new(Unigram::default());
         inner
             .with_normalizer(Some(NormalizerSequence::new(vec![
@@ -197,24 +199,27 @@ impl T5Tokenizer {
             PrependScheme::Always,
             true,
         )));
-        let words = word_counts(&inner, texts)?;
-        let mut model = Unigram::default();
-        // The trainer's own feeding goes through a randomly seeded hash map
-        // and parallel float sums: feed it sorted words, one thread.
-        // The switch is process-wide: one training at a time, so that no
-        // other one turns parallelism back on halfway through this one.
-        let trained = {
-            let _one_at_a_time = TRAINING.lock().unwrap_or_else(|e| e.into_inner());
-            let parallel = tokenizers::parallelism::get_parallelism();
-            tokenizers::parallelism::set_parallelism(false);
-            let trained = trainer.do_train(words, &mut model);
-            tokenizers::parallelism::set_parallelism(parallel);
-            trained
-        };
-        let specials = trained.map_err(train_error)?;
+        let words = word_counts(&inner, texts.map(|t| whole.strip(t.as_ref())))?;
+        let mut vocab: Vec<(String, f64)> = [PAD, EOS, UNK].map(|t| (t.to_owned(), 0.0)).to_vec();
+        vocab.extend(unigram::train(&words, piece_budget - vocab.len()));
+        let model =
+            Unigram::from(vocab, Some(2), false).map_err(|e| Error::Train(e.to_string()))?;
         inner.with_model(model);
         inner.add_special_tokens(specials).map_err(train_error)?;
-        canonicalize(&mut inner, piece_budget)?;
+        let whole_tokens = options
+            .whole_tokens
+            .iter()
+            .map(|t| AddedToken::from(t.clone(), false));
+        let added = inner
+            .add_tokens(whole_tokens.collect::<Vec<_>>())
+            .map_err(train_error)?;
+        if added != options.whole_tokens.len() {
+            return Err(Error::Train(format!(
+                "{} of {} whole tokens were added (are some repeated?)",
+                added,
+                options.whole_tokens.len()
+            )));
+        }
         let sentinels = (0..SENTINELS)
             .rev()
             .map(|i| AddedToken::from(sentinel(i), true));
@@ -300,6 +305,57 @@ impl T5Tokenizer {
     }
 }
 
+/// The whole tokens of a training, to be cut out of the text the pieces
+/// are learnt on.
+struct WholeTokens<'a>(std::collections::HashSet<&'a str>);
+
+impl<'a> WholeTokens<'a> {
+    fn new(tokens: &'a [String]) -> Result<Self> {
+        let mut set = std::collections::HashSet::with_capacity(tokens.len());
+        for token in tokens {
+            let inner = token.strip_prefix('<').and_then(|t| t.strip_suffix('>'));
+            if inner.is_none_or(|t| {
+                t.is_empty() || t.contains(['<', '>']) || t.contains(char::is_whitespace)
+            }) {
+                return Err(Error::Train(format!(
+                    "whole token `{token}` must read `<…>`, without spaces or inner brackets"
+                )));
+            }
+            if !set.insert(token.as_str()) {
+                return Err(Error::Train(format!("whole token `{token}` is repeated")));
+            }
+        }
+        Ok(Self(set))
+    }
+
+    /// `text` with every whole token replaced by a space.
+    fn strip(&self, text: &str) -> String {
+        if self.0.is_empty() {
+            return text.to_owned();
+        }
+        let mut out = String::with_capacity(text.len());
+        let mut rest = text;
+        while let Some(open) = rest.find('<') {
+            out.push_str(&rest[..open]);
+            let candidate = rest[open..]
+                .find('>')
+                .map(|close| &rest[open..=open + close]);
+            match candidate {
+                Some(token) if self.0.contains(token) => {
+                    out.push(' ');
+                    rest = &rest[open + token.len()..];
+                }
+                _ => {
+                    out.push('<');
+                    rest = &rest[open + 1..];
+                }
+            }
+        }
+        out.push_str(rest);
+        out
+    }
+}
+
 /// Normalised, pre-tokenised words of `texts` with their counts, sorted.
 fn word_counts<I, S>(tokenizer: &Tokenizer, texts: I) -> Result<Vec<(String, u32)>>
 where
@@ -320,54 +376,6 @@ where
         }
     }
     Ok(counts.into_iter().collect())
-}
-
-/// Puts the trained pieces in a canonical order (the special tokens first,
-/// then by score, highest first and rounded, then by text) and keeps
-/// `budget` of them. The trainer's hash maps and
-/// parallel passes leave ties in an arbitrary order, and the same corpus
-/// must give the same token ids.
-fn canonicalize(tokenizer: &mut Tokenizer, budget: usize) -> Result<()> {
-    let ModelWrapper::Unigram(model) = tokenizer.get_model() else {
-        return Err(Error::Train(
-            "the trainer did not produce a Unigram model".to_owned(),
-        ));
-    };
-    let specials = [PAD, EOS, UNK];
-    // Scores are rounded to 1e-6: the trainer's hash-ordered sums differ in
-    // the last bits from run to run, which would reorder near-equal pieces.
-    let mut pieces: Vec<(String, f64)> = model
-        .iter()
-        .map(|(piece, score)| (piece.clone(), (score * 1e6).round() / 1e6))
-        .collect();
-    let (mut vocab, mut rest): (Vec<_>, Vec<_>) = pieces
-        .drain(..)
-        .partition(|(piece, _)| specials.contains(&piece.as_str()));
-    vocab.sort_by_key(|(piece, _)| specials.iter().position(|s| s == piece));
-    let by_score =
-        |a: &(String, f64), b: &(String, f64)| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(&b.0));
-    rest.sort_by(by_score);
-    // The trainer was asked for extra pieces and cuts them at its own
-    // budget in hash order among equal scores; cutting here, in canonical
-    // order, keeps the vocabulary the same from run to run. Single
-    // characters always stay, so no text becomes <unk>.
-    let singles = rest.iter().filter(|(p, _)| p.chars().count() == 1).count();
-    let mut room = budget.saturating_sub(vocab.len() + singles);
-    rest.retain(|(piece, _)| {
-        if piece.chars().count() == 1 {
-            true
-        } else if room > 0 {
-            room -= 1;
-            true
-        } else {
-            false
-        }
-    });
-    vocab.extend(rest);
-    let unk = vocab.iter().position(|(piece, _)| piece == UNK);
-    let model = Unigram::from(vocab, unk, false).map_err(|e| Error::Train(e.to_string()))?;
-    tokenizer.with_model(model);
-    Ok(())
 }
 
 /// The text of sentinel `index`: `<extra_id_{index}>`.

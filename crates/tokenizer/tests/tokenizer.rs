@@ -21,7 +21,14 @@ fn corpus() -> Vec<String> {
 }
 
 fn trained() -> T5Tokenizer {
-    T5Tokenizer::train(corpus().iter(), TrainOptions { vocab_size: 300 }).unwrap()
+    T5Tokenizer::train(
+        corpus().iter(),
+        TrainOptions {
+            vocab_size: 300,
+            ..Default::default()
+        },
+    )
+    .unwrap()
 }
 
 #[test]
@@ -75,6 +82,138 @@ fn same_corpus_gives_the_same_tokenizer() {
     assert_eq!(a.vocab_size(), b.vocab_size());
 }
 
+/// A corpus of a few hundred distinct words in varied titles.
+fn wordy_corpus() -> Vec<String> {
+    let brands = [
+        "Summitline",
+        "Cadence",
+        "MapofBeauty",
+        "Almay",
+        "Neutrogena",
+        "Trailhead",
+    ];
+    let nouns = [
+        "Yoga Mat",
+        "Resistance Bands",
+        "Hair Wig",
+        "Toner",
+        "Acne Wash",
+        "Water Bottle",
+    ];
+    let adjectives = [
+        "Reflective",
+        "Curly",
+        "Oil-Free",
+        "Insulated",
+        "Heavy",
+        "Gentle",
+        "Daily",
+    ];
+    (0..400)
+        .map(|i| {
+            format!(
+                "Given the items a user bought, in order: ID: {}, title: {} {} {} no. {}. Which item will the user buy next?",
+                i * 37 % 1000,
+                brands[i % brands.len()],
+                adjectives[i / 3 % adjectives.len()],
+                nouns[i / 7 % nouns.len()],
+                i % 13,
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn training_is_byte_identical_across_runs_and_thread_counts() {
+    let corpus = wordy_corpus();
+    let options = TrainOptions {
+        vocab_size: 400,
+        ..Default::default()
+    };
+    let bytes = |threads: usize| {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap();
+        let tokenizer =
+            pool.install(|| T5Tokenizer::train(corpus.iter(), options.clone()).unwrap());
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("tokenizer.json");
+        tokenizer.save(&path).unwrap();
+        std::fs::read(&path).unwrap()
+    };
+    let first = bytes(1);
+    for run in 0..20 {
+        assert!(bytes(1 + run % 4) == first, "run {run} differs");
+    }
+}
+
+#[test]
+fn the_requested_size_is_reached_and_common_words_are_one_piece() {
+    let tokenizer = T5Tokenizer::train(
+        wordy_corpus().iter(),
+        TrainOptions {
+            vocab_size: 400,
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    assert_eq!(tokenizer.vocab_size(), 400);
+    for word in ["▁Given", "▁items", "▁user", "▁title:", "▁Reflective"] {
+        assert_eq!(
+            tokenizer.pieces(&word[3..]).unwrap(),
+            [word, "</s>"],
+            "`{word}` is not one piece"
+        );
+    }
+}
+
+#[test]
+fn whole_tokens_get_one_id_each_between_the_pieces_and_the_sentinels() {
+    let corpus: Vec<String> = wordy_corpus()
+        .iter()
+        .enumerate()
+        .map(|(i, t)| t.replace("ID: ", &format!("ID: <i_{}> ", i % 50)))
+        .collect();
+    let whole: Vec<String> = (0..60).map(|i| format!("<i_{i}>")).collect();
+    let options = TrainOptions {
+        vocab_size: 300,
+        whole_tokens: whole.clone(),
+    };
+    let tokenizer = T5Tokenizer::train(corpus.iter(), options).unwrap();
+    assert_eq!(tokenizer.vocab_size(), 360);
+    let first = tokenizer.token_id("<i_0>").unwrap();
+    assert_eq!(first, 200, "after the 200 trained pieces");
+    for (i, token) in whole.iter().enumerate() {
+        assert_eq!(tokenizer.token_id(token), Some(first + i as u32));
+        assert_eq!(
+            tokenizer.encode(token).unwrap(),
+            [first + i as u32, tokenizer.eos_id()]
+        );
+    }
+    let pieces = tokenizer.pieces("ID: <i_12>, title: Toner").unwrap();
+    assert!(pieces.contains(&"<i_12>".to_owned()), "{pieces:?}");
+    // The brackets were cut out of the text the pieces were learnt on.
+    assert!(tokenizer.token_id("▁<").is_none() && tokenizer.token_id("<i").is_none());
+    assert_eq!(tokenizer.sentinel_id(0), Some(359));
+}
+
+#[test]
+fn malformed_or_repeated_whole_tokens_are_refused() {
+    for (tokens, expected) in [
+        (vec!["i_1"], "must read `<…>`"),
+        (vec!["<i 1>"], "must read `<…>`"),
+        (vec!["<i_1>", "<i_1>"], "repeated"),
+    ] {
+        let options = TrainOptions {
+            vocab_size: 300,
+            whole_tokens: tokens.iter().map(|t| t.to_string()).collect(),
+        };
+        let err = T5Tokenizer::train(corpus().iter(), options).unwrap_err();
+        assert!(err.to_string().contains(expected), "{err}");
+    }
+}
+
 #[test]
 fn saved_tokenizer_loads_back_identically() {
     let dir = tempfile::tempdir().unwrap();
@@ -117,6 +256,13 @@ fn unreadable_tokenizer_names_the_file() {
 
 #[test]
 fn too_small_a_vocabulary_is_refused() {
-    let err = T5Tokenizer::train(corpus().iter(), TrainOptions { vocab_size: 105 }).unwrap_err();
+    let err = T5Tokenizer::train(
+        corpus().iter(),
+        TrainOptions {
+            vocab_size: 105,
+            ..Default::default()
+        },
+    )
+    .unwrap_err();
     assert!(err.to_string().contains("vocab_size 105"), "{err}");
 }

@@ -160,7 +160,7 @@ fn mix(seed: u64, step: u64, micro: u64) -> u64 {
 }
 
 /// Trains a tokenizer for a fresh model on (a deterministic subset of) the
-/// training samples' text.
+/// training samples' text, keeping whole the tokens their manifest names.
 pub fn train_tokenizer(train_samples: &Path, preset: Preset) -> Result<T5Tokenizer> {
     let pairs = read_pairs(train_samples, Some(TOKENIZER_CORPUS))?;
     let texts = pairs
@@ -170,8 +170,37 @@ pub fn train_tokenizer(train_samples: &Path, preset: Preset) -> Result<T5Tokeniz
         texts,
         TrainOptions {
             vocab_size: preset.vocab_size(),
+            whole_tokens: samples_whole_tokens(train_samples)?,
         },
     )?)
+}
+
+/// The whole tokens named by the manifest beside `train_samples`.
+fn samples_whole_tokens(train_samples: &Path) -> Result<Vec<String>> {
+    let dir = train_samples.parent().unwrap_or(Path::new("."));
+    Ok(recalign_model_dir::whole_tokens(dir)?)
+}
+
+/// Refuses a pretrained tokenizer that would split the samples' whole
+/// tokens.
+fn check_whole_tokens(tokenizer: &T5Tokenizer, train_samples: &Path, origin: &Path) -> Result<()> {
+    let whole = samples_whole_tokens(train_samples)?;
+    let missing = whole
+        .iter()
+        .filter(|t| tokenizer.token_id(t).is_none())
+        .count();
+    match whole.iter().find(|t| tokenizer.token_id(t).is_none()) {
+        None => Ok(()),
+        Some(first) => Err(Error::Config {
+            origin: origin.display().to_string(),
+            message: format!(
+                "the samples write items as dedicated tokens (`{first}` and {} more), which this \
+                 tokenizer lacks; train from a preset (its tokenizer gets them), or prepare the \
+                 dataset with another --id-scheme",
+                missing - 1
+            ),
+        }),
+    }
 }
 
 /// Settings that may change between a checkpoint and its resumed run.
@@ -206,10 +235,11 @@ pub fn train<B: AutodiffBackend>(
 
     // Tokenizer and model: from the checkpoint, a pretrained directory, or fresh.
     let (tokenizer, mut model) = match (&resume_dir, &options.model) {
-        (Some(dir), _) | (None, ModelSource::Pretrained(dir)) => (
-            ModelDir::new(dir).load_tokenizer()?,
-            T5::<B>::load(dir, device)?,
-        ),
+        (Some(dir), _) | (None, ModelSource::Pretrained(dir)) => {
+            let tokenizer = ModelDir::new(dir).load_tokenizer()?;
+            check_whole_tokens(&tokenizer, &options.train_samples, dir)?;
+            (tokenizer, T5::<B>::load(dir, device)?)
+        }
         (None, ModelSource::Preset(preset)) => {
             let tokenizer = train_tokenizer(&options.train_samples, *preset)?;
             let model_config = preset.config(tokenizer.vocab_size());

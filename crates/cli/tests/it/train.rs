@@ -144,3 +144,43 @@ fn train_refuses_a_device_this_build_lacks_and_bad_settings() {
     fails(&mut train(&["--batch-size", "0"]), &["train.batch_size"]);
     train(&["--device", "tpu"]).assert().code(2);
 }
+
+#[test]
+fn atomic_identifiers_are_one_token_each_from_samples_to_recommendations() {
+    let cache = tempfile::tempdir().unwrap();
+    let out = tempfile::tempdir().unwrap();
+    let model = out.path().join("model");
+    succeeds(
+        recalign(cache.path())
+            .args(["train", "--id-scheme", "atomic", "--max-steps", "2"])
+            .args(["--batch-size", "4", "--out"])
+            .arg(&model),
+        &["2 steps in"],
+    );
+    let manifest = read_json(&model.join("samples/manifest.json"));
+    let whole = manifest["whole_tokens"].as_array().unwrap();
+    let tokenizer = read_json(&model.join("tokenizer.json"));
+    let added: Vec<&str> = tokenizer["added_tokens"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["content"].as_str().unwrap())
+        .collect();
+    assert!(whole.len() > 1000, "{} whole tokens", whole.len());
+    for token in whole {
+        let token = token.as_str().unwrap();
+        assert!(token.starts_with("<i_") && added.contains(&token), "{token}");
+    }
+    // Every item has an embedding row.
+    let config = read_json(&model.join("config.json"));
+    let vocab = config["vocab_size"].as_u64().unwrap() as usize;
+    assert!(vocab >= added.len() + whole.len(), "vocab {vocab}");
+    succeeds(
+        &mut ask(
+            cache.path(),
+            &model,
+            &["recommend", "--user", "U00001", "-k", "3"],
+        ),
+        &["   3  SHOP"],
+    );
+}
