@@ -201,6 +201,11 @@ impl TrainArgs {
         set(&mut config.grad_accum, flags.grad_accum);
         set(&mut config.learning_rate, flags.lr);
         set(&mut config.optimizer, flags.optimizer.map(Into::into));
+        set(&mut config.valid_users, flags.valid_users);
+        set(&mut config.eval_every, flags.eval_every);
+        if flags.patience.is_some() {
+            config.patience = flags.patience;
+        }
         config
             .validate()
             .map_err(|message| anyhow::anyhow!("training settings: {message}"))?;

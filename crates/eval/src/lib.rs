@@ -56,7 +56,7 @@ pub use error::{Error, Result};
 pub use evaluation::{Evaluation, UserRanking};
 pub use metrics::{DEFAULT_KS, RankingMetrics, RatingMetrics, Score, target_rank, top_k};
 pub use popularity::{Popularity, evaluate_popularity, evaluate_popularity_on};
-pub use protocol::{Case, Protocol, ProtocolTask, Sampler};
+pub use protocol::{Case, Protocol, ProtocolTask, Sampler, UserSample};
 pub use random::{random_expected, random_ranking};
 pub use report::{
     DatasetInfo, Metrics, ModelInfo, RankingLine, RankingsWriter, Report, metrics_from_rankings,

@@ -12,7 +12,7 @@ use recalign_data::Dataset;
 
 use crate::error::{Error, Result};
 use crate::evaluation::Evaluation;
-use crate::protocol::Protocol;
+use crate::protocol::{Protocol, UserSample};
 
 /// Training-interaction counts per catalogue item.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -49,12 +49,12 @@ pub fn evaluate_popularity<'d>(
     evaluate_popularity_on(dataset, protocol, None)
 }
 
-/// [`evaluate_popularity`] on the first `max_users` cases only (all for
-/// `None`), to stand beside a model evaluated on the same users.
+/// [`evaluate_popularity`] on the users `users` picks (all for `None`),
+/// to stand beside a model evaluated on the same users.
 pub fn evaluate_popularity_on<'d>(
     dataset: &'d Dataset,
     protocol: &'d Protocol,
-    max_users: Option<usize>,
+    users: Option<UserSample>,
 ) -> Result<Evaluation<'d>> {
     if !protocol.is_ranking() {
         return Err(Error::Protocol(
@@ -65,10 +65,7 @@ pub fn evaluate_popularity_on<'d>(
     let counts = popularity.counts();
     let mut evaluation = Evaluation::new(dataset, protocol)?;
     let mut scores = Vec::new();
-    for case in protocol
-        .cases(dataset)
-        .take(max_users.unwrap_or(usize::MAX))
-    {
+    for case in protocol.sampled_cases(dataset, users) {
         match &case.candidates {
             Some(candidates) => {
                 scores.clear();

@@ -42,6 +42,30 @@ pub enum Sampler {
     Uniform,
 }
 
+/// A seeded subset of the users of a protocol: `users` of them, drawn
+/// uniformly without replacement from the `seed`'s own random stream
+/// (`eval/users`), so the same count and seed name the same users in
+/// `recalign evaluate --users N --users-seed S` and in training's periodic
+/// validation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct UserSample {
+    /// How many users.
+    pub users: usize,
+    /// The draw's seed.
+    pub seed: u64,
+}
+
+impl UserSample {
+    /// The indices chosen among `total` cases, ascending.
+    pub fn choose(self, total: usize) -> Vec<usize> {
+        use rand::seq::index::sample;
+        let mut rng = recalign_data::ids::seeded_rng(self.seed, "eval/users");
+        let mut chosen = sample(&mut rng, total, self.users.min(total)).into_vec();
+        chosen.sort_unstable();
+        chosen
+    }
+}
+
 /// The task and its settings.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "lowercase", deny_unknown_fields)]
@@ -180,6 +204,30 @@ impl Protocol {
     /// The largest cut-off: how many items a retrieval list keeps.
     pub fn max_k(&self) -> usize {
         self.ks.iter().copied().max().unwrap_or(0)
+    }
+
+    /// The cases of the users `sample` picks (every user for `None`), in
+    /// user order: what an evaluation on a subset of users asks, for a model
+    /// and the floors beside it alike.
+    pub fn sampled_cases<'d>(
+        &'d self,
+        dataset: &'d Dataset,
+        sample: Option<UserSample>,
+    ) -> Vec<Case<'d>> {
+        let cases: Vec<Case<'d>> = self.cases(dataset).collect();
+        match sample {
+            Some(sample) if sample.users < cases.len() => {
+                let chosen = sample.choose(cases.len());
+                let mut keep = chosen.into_iter().peekable();
+                cases
+                    .into_iter()
+                    .enumerate()
+                    .filter(|(i, _)| keep.next_if_eq(i).is_some())
+                    .map(|(_, case)| case)
+                    .collect()
+            }
+            _ => cases,
+        }
     }
 
     /// Each user's case for this protocol, in user order. Users without a

@@ -6,8 +6,10 @@
 //!   config.json  model.safetensors  tokenizer.json   the model, in HF layout
 //!   train.toml                                       the training settings
 //!   train-summary.json                               losses and timings
+//!   curves.csv                                       validation loss and retrieval per step
 //!   samples/manifest.json                            how the samples were made
 //!   checkpoints/step-NNNNNNN/                        the same model files, per checkpoint
+//!   best/                                            the model with the best validation NDCG
 //! ```
 //!
 //! [`ModelDir`] and [`ModelFile`] name the files; [`ModelDir::trained_with`] reads the typed
@@ -41,6 +43,10 @@ pub enum ModelFile {
     Samples,
     /// `checkpoints/`: a run's checkpoints, `step-NNNNNNN/` each.
     Checkpoints,
+    /// `curves.csv`: a run's learning curve.
+    Curves,
+    /// `best/`: the run's model with the best validation NDCG@K.
+    Best,
 }
 
 impl ModelFile {
@@ -54,6 +60,8 @@ impl ModelFile {
             Self::Summary => "train-summary.json",
             Self::Samples => "samples",
             Self::Checkpoints => "checkpoints",
+            Self::Curves => "curves.csv",
+            Self::Best => "best",
         }
     }
 }

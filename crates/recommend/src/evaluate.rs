@@ -14,7 +14,7 @@ use burn::tensor::backend::Backend;
 use recalign_data::{Dataset, ItemIdx, Split};
 use recalign_eval::{
     Case, Evaluation, Metrics, ModelInfo, Protocol, ProtocolTask, RatingMetrics, Report,
-    evaluate_popularity_on, random_expected,
+    UserSample, evaluate_popularity_on, random_expected,
 };
 use recalign_samples::SamplesConfig;
 
@@ -27,9 +27,9 @@ pub struct EvaluateOptions {
     /// Users per batch; 0 picks one per task (retrieval 16, ranking 4,
     /// rating 32).
     pub batch_users: usize,
-    /// Evaluate only the first N users (in user order), for a quick look;
-    /// `None` evaluates everyone.
-    pub max_users: Option<usize>,
+    /// Evaluate only a seeded subset of users (a quick look, or training's
+    /// periodic validation); `None` evaluates everyone.
+    pub users: Option<UserSample>,
 }
 
 /// An evaluation and the metrics it cannot hold itself.
@@ -58,10 +58,7 @@ pub fn evaluate<'d, B: Backend>(
         (0, ProtocolTask::Rating) => 32,
         (n, _) => n,
     };
-    let mut cases: Vec<Case<'d>> = protocol.cases(dataset).collect();
-    if let Some(n) = options.max_users {
-        cases.truncate(n);
-    }
+    let cases: Vec<Case<'d>> = protocol.sampled_cases(dataset, options.users);
     let mut argmax = RatingMetrics::new();
     let mut done = 0;
     for chunk in cases.chunks(batch) {
@@ -147,17 +144,17 @@ pub struct Floors {
 }
 
 impl Floors {
-    /// The floors of `protocol` on its first `max_users` cases (all for
+    /// The floors of `protocol` on the users `users` picks (all for
     /// `None`); `None` for rating, which ranks nothing.
     pub fn measure(
         dataset: &Dataset,
         protocol: &Protocol,
-        max_users: Option<usize>,
+        users: Option<UserSample>,
     ) -> Result<Option<Floors>> {
         if !protocol.is_ranking() {
             return Ok(None);
         }
-        let most_popular = evaluate_popularity_on(dataset, protocol, max_users)?
+        let most_popular = evaluate_popularity_on(dataset, protocol, users)?
             .report(ModelInfo::new("most-popular"))
             .metrics;
         Ok(Some(Floors {
@@ -228,16 +225,17 @@ mod tests {
     fn floors_stand_beside_rankings_only() {
         let dataset = shop();
         let protocol = Protocol::ranking(Split::Test);
-        let floors = Floors::measure(&dataset, &protocol, Some(20))
+        let floors = Floors::measure(&dataset, &protocol, Some(UserSample { users: 20, seed: 0 }))
             .unwrap()
             .unwrap();
         assert_eq!(floors.random.get("hit@10"), Some(0.1));
         let popular = floors.most_popular.get("ndcg@10").unwrap();
         assert!((0.0..=1.0).contains(&popular), "{popular}");
 
-        let mut report = evaluate_popularity_on(&dataset, &protocol, Some(20))
-            .unwrap()
-            .report(ModelInfo::new("model"));
+        let mut report =
+            evaluate_popularity_on(&dataset, &protocol, Some(UserSample { users: 20, seed: 0 }))
+                .unwrap()
+                .report(ModelInfo::new("model"));
         floors.record(&mut report);
         assert!(report.extra["most_popular"]["ndcg@10"].is_number());
         assert_eq!(report.extra["random_expected"]["hit@10"], 0.1);

@@ -132,7 +132,7 @@ fn recommends_real_items_scores_them_consistently_and_evaluates() {
     // Every protocol runs through the evaluator.
     let options = EvaluateOptions {
         batch_users: 3,
-        max_users: Some(5),
+        users: Some(recalign_eval::UserSample { users: 5, seed: 1 }),
     };
     for protocol in [
         Protocol::retrieval(Split::Valid),

@@ -23,7 +23,7 @@ pub const STATE_FILE: &str = "trainer_state.json";
 pub const OPTIMIZER_FILE: &str = "optimizer.safetensors";
 
 /// Where a run stands: everything besides tensors needed to resume exactly.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct TrainerState {
     /// Optimizer steps done.
     pub step: u64,
@@ -43,6 +43,18 @@ pub struct TrainerState {
     pub valid_losses: Vec<(u64, f64)>,
     /// Mean training loss of each step so far.
     pub train_losses: Vec<f64>,
+    /// The learning curve so far (`OUT/curves.csv`).
+    #[serde(default)]
+    pub curve: Vec<crate::selection::CurvePoint>,
+    /// The best model by validation NDCG@K so far (`OUT/best/`).
+    #[serde(default)]
+    pub best: Option<crate::selection::Best>,
+    /// Measurements since the best one.
+    #[serde(default)]
+    pub since_best: u64,
+    /// Wall seconds of the run so far, over resumes.
+    #[serde(default)]
+    pub seconds: f64,
 }
 
 /// Name of the checkpoint directory of `step`.

@@ -58,6 +58,15 @@ pub struct TrainConfig {
     pub save_every: u64,
     /// Checkpoints kept on disk.
     pub keep_checkpoints: usize,
+    /// Validation users whose retrieval NDCG@K and Hit@K are measured at
+    /// every validation: a subset drawn with `seed` (0: none). The model
+    /// with the best NDCG@K is kept in `OUT/best/`.
+    pub valid_users: usize,
+    /// The K of that measurement.
+    pub valid_k: usize,
+    /// Stop after this many measurements without a better NDCG@K (absent:
+    /// never).
+    pub patience: Option<u64>,
 }
 
 impl Default for TrainConfig {
@@ -79,13 +88,17 @@ impl Default for TrainConfig {
             valid_samples: 1000,
             save_every: 500,
             keep_checkpoints: 2,
+            valid_users: 500,
+            valid_k: 10,
+            patience: None,
         }
     }
 }
 
 impl TrainConfig {
     /// Settings for the `tiny` preset's smoke runs on a CPU: 200 steps of
-    /// 16 sequences, validation on 256 samples every 50 steps.
+    /// 16 sequences, validation on 256 samples and retrieval on 300 users
+    /// every 50 steps.
     pub fn tiny() -> Self {
         Self {
             max_steps: Some(200),
@@ -93,6 +106,7 @@ impl TrainConfig {
             warmup_steps: 20,
             eval_every: 50,
             valid_samples: 256,
+            valid_users: 300,
             save_every: 100,
             ..Self::default()
         }
@@ -133,12 +147,29 @@ impl TrainConfig {
             ("max_input_tokens", self.max_input_tokens),
             ("max_target_tokens", self.max_target_tokens),
             ("keep_checkpoints", self.keep_checkpoints),
+            ("valid_k", self.valid_k),
         ];
         recalign_runtime::settings::require_positive("train", &positive)?;
         if self.max_input_tokens < 2 || self.max_target_tokens < 2 {
             return Err(
                 "train.max_input_tokens / max_target_tokens: must be at least 2".to_owned(),
             );
+        }
+        match self.patience {
+            Some(0) => {
+                return Err(
+                    "train.patience: 0 would stop before any measurement; give at least 1, or \
+                     leave it out to never stop early"
+                        .to_owned(),
+                );
+            }
+            Some(_) if self.valid_users == 0 => {
+                return Err(
+                    "train.patience: needs train.valid_users above 0 (nothing is measured)"
+                        .to_owned(),
+                );
+            }
+            _ => {}
         }
         if self.max_steps == Some(0) {
             return Err("train.max_steps: must be at least 1".to_owned());

@@ -29,6 +29,14 @@ pub enum Error {
         /// What is wrong, naming the key.
         message: String,
     },
+    /// The observer's retrieval measurement failed.
+    #[error("validation retrieval at step {step}: {source}")]
+    Measure {
+        /// The step measured.
+        step: u64,
+        /// What went wrong.
+        source: crate::trainer::BoxError,
+    },
     /// A checkpoint is incomplete, corrupt or from another run.
     #[error("{}: {message}", path.display())]
     Checkpoint {

@@ -13,13 +13,15 @@ pub mod config;
 pub mod data;
 pub mod error;
 pub mod optim;
+pub mod selection;
 pub mod trainer;
 
 pub use config::{Schedule, TrainConfig};
 pub use error::{Error, Result};
 pub use optim::{Optimizer, OptimizerConfig};
 pub use recalign_runtime::{DeviceChoice, DeviceError, TrainingJob};
+pub use selection::{BEST_DIR, Best, CURVES_FILE, Measured};
 pub use trainer::{
-    ModelSource, Observer, Plan, Quiet, RunOptions, StepReport, TrainSummary, ValidReport, train,
-    train_tokenizer, validate,
+    BoxError, ModelSource, Observer, Plan, Quiet, RunOptions, StepReport, TrainSummary,
+    ValidReport, train, train_tokenizer, validate,
 };

@@ -28,6 +28,7 @@ use crate::config::TrainConfig;
 use crate::data::{Examples, HostBatch, Pair, epoch_plan, read_pairs};
 use crate::error::{Error, Result};
 use crate::optim::Optimizer;
+use crate::selection::{Best, CurvePoint, Measured, promote, write_curves};
 
 /// Pairs read from the training file to train a tokenizer from scratch.
 const TOKENIZER_CORPUS: usize = 20_000;
@@ -127,7 +128,24 @@ pub trait Observer {
     fn should_stop(&mut self) -> bool {
         false
     }
+    /// Whether this observer measures retrieval at validations
+    /// ([`Observer::measure`]); only then does the trainer save a model for
+    /// it (`train.valid_users` above 0 asks for it).
+    fn measures(&self) -> bool {
+        false
+    }
+    /// Measures retrieval of the model saved in `dir` (a complete model
+    /// folder inside the run's output) after `step` steps, on the run's
+    /// `valid_users` validation users drawn with its seed, at its `valid_k`.
+    fn measure(&mut self, _dir: &Path, _step: u64) -> std::result::Result<Measured, BoxError> {
+        Err("this observer measures nothing".into())
+    }
+    /// After a measurement; `best` when it is the best so far.
+    fn measured(&mut self, _step: u64, _measured: &Measured, _best: bool) {}
 }
+
+/// The error of an observer's measurement.
+pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
 /// An observer that ignores everything.
 pub struct Quiet;
@@ -146,6 +164,10 @@ pub struct TrainSummary {
     pub last_loss: Option<f64>,
     /// Validation losses, `(step, loss)`.
     pub valid_losses: Vec<(u64, f64)>,
+    /// The best model by validation NDCG@K, kept in `OUT/best/`.
+    pub best: Option<Best>,
+    /// Whether `patience` measurements without improvement ended the run.
+    pub stopped_by_patience: bool,
     /// Mean real tokens per second over the steps run here.
     pub tokens_per_second: f64,
     /// Wall time of the steps run here.
@@ -210,6 +232,7 @@ fn resumable(config: &TrainConfig) -> TrainConfig {
         save_every: 0,
         keep_checkpoints: 1,
         valid_samples: 0,
+        patience: None,
         ..config.clone()
     }
 }
@@ -296,6 +319,7 @@ pub fn train<B: AutodiffBackend>(
         config: config.clone(),
         valid_losses: Vec::new(),
         train_losses: Vec::new(),
+        ..TrainerState::default()
     };
     let mut optimizer = Optimizer::<B>::new(config.optimizer);
     if let Some(dir) = &resume_dir {
@@ -310,7 +334,7 @@ pub fn train<B: AutodiffBackend>(
         if resumable(&saved.config) != resumable(config) || saved.total_steps != total_steps {
             return Err(Error::Checkpoint {
                 path: dir.clone(),
-                message: "the training settings differ from the checkpoint's (only eval_every, save_every, keep_checkpoints and valid_samples may change)".to_owned(),
+                message: "the training settings differ from the checkpoint's (only eval_every, save_every, keep_checkpoints, valid_samples and patience may change)".to_owned(),
             });
         }
         let shapes = model.param_shapes();
@@ -363,12 +387,27 @@ pub fn train<B: AutodiffBackend>(
     let (mut tokens_run, mut stopped_early) = (0usize, false);
     let mut first_loss = None;
 
+    let seconds_before = state.seconds;
+    let measuring = config.valid_users > 0 && observer.measures();
+    let mut stopped_by_patience = false;
+    if state.step > 0 {
+        // The resumed checkpoint's curve, continued from here.
+        write_curves(out, &state.curve)?;
+    }
     if state.step == 0
         && let Some(valid) = &valid
     {
         let report = validate(&model.valid(), valid, config.batch_size, pad, start, 0);
         state.valid_losses.push((0, report.loss));
         observer.validated(&report);
+        state.curve.push(CurvePoint {
+            step: 0,
+            seconds: 0.0,
+            train_loss: None,
+            valid_loss: Some(report.loss),
+            measured: None,
+        });
+        write_curves(out, &state.curve)?;
     }
 
     while state.step < total_steps {
@@ -434,15 +473,48 @@ pub fn train<B: AutodiffBackend>(
         });
 
         let last = step == total_steps;
-        if let Some(valid) = &valid
-            && (last || (config.eval_every > 0 && step.is_multiple_of(config.eval_every)))
-        {
-            let report = validate(&model.valid(), valid, config.batch_size, pad, start, step);
-            state.valid_losses.push((step, report.loss));
-            observer.validated(&report);
+        let validating = last || (config.eval_every > 0 && step.is_multiple_of(config.eval_every));
+        if validating && (valid.is_some() || measuring) {
+            let mut point = CurvePoint {
+                step,
+                seconds: 0.0,
+                train_loss: mean_since(&state.train_losses, state.curve.last().map(|p| p.step)),
+                valid_loss: None,
+                measured: None,
+            };
+            if let Some(valid) = &valid {
+                let report = validate(&model.valid(), valid, config.batch_size, pad, start, step);
+                state.valid_losses.push((step, report.loss));
+                point.valid_loss = Some(report.loss);
+                observer.validated(&report);
+            }
+            if measuring {
+                let staging = recalign_runtime::staging_dir(out)?;
+                save_model(&model, staging.path())?;
+                let measured = observer
+                    .measure(staging.path(), step)
+                    .map_err(|source| Error::Measure { step, source })?;
+                let better = state.best.is_none_or(|b| measured.ndcg > b.measured.ndcg);
+                if better {
+                    let best = Best { step, measured };
+                    promote(out, &staging.keep(), &best)?;
+                    state.best = Some(best);
+                    state.since_best = 0;
+                } else {
+                    state.since_best += 1;
+                }
+                point.measured = Some(measured);
+                observer.measured(step, &measured, better);
+                stopped_by_patience = config.patience.is_some_and(|p| state.since_best >= p);
+            }
+            point.seconds = seconds_before + started.elapsed().as_secs_f64();
+            state.curve.push(point);
+            write_curves(out, &state.curve)?;
         }
-        let stop = !last && observer.should_stop();
-        if last || stop || (config.save_every > 0 && step.is_multiple_of(config.save_every)) {
+        let stop = !last && !stopped_by_patience && observer.should_stop();
+        state.seconds = seconds_before + started.elapsed().as_secs_f64();
+        let saving = config.save_every > 0 && step.is_multiple_of(config.save_every);
+        if last || stop || stopped_by_patience || saving {
             let dir = checkpoint::save(out, step, config.keep_checkpoints, |dir| {
                 save_model(&model, dir)?;
                 checkpoint::write_tensors(
@@ -455,6 +527,9 @@ pub fn train<B: AutodiffBackend>(
         }
         if stop {
             stopped_early = true;
+            break;
+        }
+        if stopped_by_patience {
             break;
         }
     }
@@ -470,6 +545,8 @@ pub fn train<B: AutodiffBackend>(
         first_loss,
         last_loss: (!tail.is_empty()).then(|| tail.iter().sum::<f64>() / tail.len() as f64),
         valid_losses: state.valid_losses.clone(),
+        best: state.best,
+        stopped_by_patience,
         tokens_per_second: tokens_run as f64 / seconds.max(1e-9),
         seconds,
         out: out.clone(),
@@ -480,6 +557,12 @@ pub fn train<B: AutodiffBackend>(
         text.as_bytes(),
     )?;
     Ok(summary)
+}
+
+/// Mean of the training losses after step `since` (all for `None`).
+fn mean_since(losses: &[f64], since: Option<u64>) -> Option<f64> {
+    let tail = &losses[since.map_or(0, |s| s as usize).min(losses.len())..];
+    (!tail.is_empty()).then(|| tail.iter().sum::<f64>() / tail.len() as f64)
 }
 
 #[derive(Serialize)]

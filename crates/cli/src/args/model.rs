@@ -95,6 +95,19 @@ pub struct TrainingArgs {
     /// = ... }` sets the rest).
     #[arg(long, value_name = "NAME")]
     pub optimizer: Option<OptimizerName>,
+
+    /// Validation users whose retrieval NDCG@10 picks `OUT/best/` at every
+    /// validation; 0 measures none (`[train] valid_users`).
+    #[arg(long, value_name = "N")]
+    pub valid_users: Option<usize>,
+
+    /// Stop after N validations without a better NDCG (`[train] patience`).
+    #[arg(long, value_name = "N")]
+    pub patience: Option<u64>,
+
+    /// Validate every N steps (`[train] eval_every`).
+    #[arg(long, value_name = "N")]
+    pub eval_every: Option<u64>,
 }
 
 /// `recalign baseline`
@@ -223,10 +236,15 @@ pub struct EvaluateArgs {
 #[derive(Debug, Args)]
 #[command(next_help_heading = "Evaluation")]
 pub struct EvaluateRunArgs {
-    /// Evaluate only the first N users, for a quick look (the report says
-    /// how many were evaluated).
+    /// Evaluate only N users drawn with `--users-seed`, for a quick look or
+    /// to repeat training's periodic validation (the report names them)
     #[arg(long, value_name = "N")]
     pub users: Option<usize>,
+
+    /// Seed of the `--users` draw; training's validation uses the
+    /// `[train]` seed
+    #[arg(long, value_name = "S", default_value_t = 0, requires = "users")]
+    pub users_seed: u64,
 
     /// Users per batch [default: retrieval 16, ranking 4, rating 32].
     #[arg(long, value_name = "N")]
@@ -277,4 +295,14 @@ pub struct RequestArgs {
     /// Print JSON lines even for a single request.
     #[arg(long)]
     pub json: bool,
+}
+
+impl EvaluateRunArgs {
+    /// The users asked: a seeded subset, or everyone.
+    pub fn sample(&self) -> Option<recalign_eval::UserSample> {
+        self.users.map(|users| recalign_eval::UserSample {
+            users,
+            seed: self.users_seed,
+        })
+    }
 }

@@ -78,10 +78,10 @@ impl InferenceJob for Job<'_> {
         let recommender = Recommender::<B>::load(&args.model.model, &generator, settings, &device)?;
         let options = EvaluateOptions {
             batch_users: args.run.batch_users.unwrap_or(0),
-            max_users: args.run.users,
+            users: args.run.sample(),
         };
         let total = protocol.cases(dataset).count();
-        let total = options.max_users.map_or(total, |n| n.min(total));
+        let total = options.users.map_or(total, |s| s.users.min(total));
         let bar = progress::bar(
             global.quiet,
             Some(total as u64),
@@ -110,10 +110,11 @@ impl InferenceJob for Job<'_> {
         for (name, value) in outcome.extra.iter() {
             report.metrics.insert(name, value);
         }
-        if options.max_users.is_some() {
+        if let Some(sample) = options.users {
             report
                 .extra
-                .insert("users_limit".into(), json!(options.max_users));
+                .insert("users_limit".into(), json!(sample.users));
+            report.extra.insert("users_seed".into(), json!(sample.seed));
         }
         if let Some(path) = &args.outputs.rankings_out {
             let lines = outcome.evaluation.write_rankings(path)?;
@@ -137,7 +138,7 @@ pub fn run(global: &GlobalArgs, args: &EvaluateArgs) -> Result<()> {
 
     let mut out = std::io::stdout().lock();
     write!(out, "{}", report.table())?;
-    if let Some(floors) = Floors::measure(&opened.loaded.dataset, &protocol, args.run.users)? {
+    if let Some(floors) = Floors::measure(&opened.loaded.dataset, &protocol, args.run.sample())? {
         writeln!(out, "\nbeside it, on the same users:")?;
         write!(out, "{}", floors.table("recalign-t5", &report.metrics))?;
         floors.record(&mut report);

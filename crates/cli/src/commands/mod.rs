@@ -11,6 +11,7 @@ mod run;
 mod samples;
 mod stats;
 mod train;
+mod validation;
 
 use std::io::Write;
 use std::sync::Arc;

@@ -8,14 +8,18 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result};
 use burn::tensor::backend::AutodiffBackend;
 use indicatif::ProgressBar;
+use recalign_data::Loaded;
 use recalign_data::Split;
 use recalign_runtime::TrainingJob;
 use recalign_samples::{Generator, SamplesConfig, WriteOptions};
-use recalign_train::{Observer, Plan, RunOptions, StepReport, TrainSummary, ValidReport};
+use recalign_train::{
+    BEST_DIR, BoxError, Measured, Observer, Plan, RunOptions, StepReport, TrainSummary, ValidReport,
+};
 
-use crate::args::{GlobalArgs, TrainArgs};
+use super::validation::RetrievalCheck;
+use crate::args::{GlobalArgs, SampleStyleArgs, TrainArgs};
 use crate::progress;
-use crate::settings::{DataSettings, SamplesFrom};
+use crate::settings::SamplesFrom;
 
 /// `train.jsonl` or `train.jsonl.gz` in `dir`.
 fn split_file(dir: &Path, split: Split) -> Option<PathBuf> {
@@ -28,9 +32,29 @@ fn split_file(dir: &Path, split: Split) -> Option<PathBuf> {
 pub fn run(global: &GlobalArgs, args: &TrainArgs) -> Result<()> {
     let settings = args.resolve()?;
     let out = &args.model.out;
+    let needs_dataset =
+        settings.config.valid_users > 0 || matches!(settings.samples, SamplesFrom::Write(_));
+    let loaded = match needs_dataset {
+        true => Some(super::load_dataset(global, &settings.data)?),
+        false => None,
+    };
+    let fallback_samples = settings.data.samples(&SampleStyleArgs::default())?;
     let samples_dir = match settings.samples {
         SamplesFrom::Dir(dir) => dir,
-        SamplesFrom::Write(config) => write_samples(global, &settings.data, config, out)?,
+        SamplesFrom::Write(config) => {
+            let loaded = loaded.as_ref().expect("loaded for writing samples");
+            write_samples(loaded, config, out)?
+        }
+    };
+    // Refused here, before any training, when its settings are impossible.
+    let check = match loaded {
+        Some(loaded) => RetrievalCheck::new(
+            loaded,
+            fallback_samples,
+            &settings.config,
+            args.model.device,
+        )?,
+        None => None,
     };
     let train_samples = split_file(&samples_dir, Split::Train).with_context(|| {
         format!(
@@ -49,20 +73,14 @@ pub fn run(global: &GlobalArgs, args: &TrainArgs) -> Result<()> {
     };
     let job = Job {
         options,
-        bar: TrainBar::new(global.quiet),
+        bar: TrainBar::new(global.quiet, check),
     };
     let summary = args.model.device.train(job)?;
     print_summary(&summary, out)
 }
 
 /// Writes the train and valid samples into `out/samples`.
-fn write_samples(
-    global: &GlobalArgs,
-    data: &DataSettings,
-    config: SamplesConfig,
-    out: &Path,
-) -> Result<PathBuf> {
-    let loaded = super::load_dataset(global, data)?;
+fn write_samples(loaded: &Loaded, config: SamplesConfig, out: &Path) -> Result<PathBuf> {
     let generator = Generator::new(&loaded.dataset, config)?;
     let dir = out.join("samples");
     let options = WriteOptions {
@@ -102,6 +120,26 @@ fn print_summary(summary: &TrainSummary, out_dir: &Path) -> Result<()> {
             first.1, first.0, last.1, last.0
         )?;
     }
+    if let Some(best) = &summary.best {
+        let m = &best.measured;
+        writeln!(
+            out,
+            "best by validation NDCG@{}: {:.4} (Hit@{} {:.4}, {} users) at step {}: {}",
+            m.k,
+            m.ndcg,
+            m.k,
+            m.hit,
+            m.users,
+            best.step,
+            out_dir.join(BEST_DIR).display()
+        )?;
+    }
+    if summary.stopped_by_patience {
+        writeln!(
+            out,
+            "stopped early: no better validation NDCG for `patience` measurements"
+        )?;
+    }
     writeln!(out, "model: {}", out_dir.display())?;
     Ok(())
 }
@@ -125,16 +163,19 @@ impl TrainingJob for Job {
     }
 }
 
-/// Steps, loss, tokens/s and ETA on stderr; validation losses as log lines.
+/// Steps, loss, tokens/s and ETA on stderr; validation losses and
+/// retrieval checks as log lines.
 struct TrainBar {
     bar: ProgressBar,
     tokens: usize,
     seconds: f64,
     loss: Option<f64>,
+    check: Option<RetrievalCheck>,
+    best: Option<f64>,
 }
 
 impl TrainBar {
-    fn new(quiet: bool) -> Self {
+    fn new(quiet: bool, check: Option<RetrievalCheck>) -> Self {
         TrainBar {
             bar: progress::bar(
                 quiet,
@@ -144,6 +185,8 @@ impl TrainBar {
             tokens: 0,
             seconds: 0.0,
             loss: None,
+            check,
+            best: None,
         }
     }
 }
@@ -174,11 +217,40 @@ impl Observer for TrainBar {
         };
         self.loss = Some(loss);
         self.bar.set_position(report.step);
+        let best = self
+            .best
+            .map_or(String::new(), |b| format!(" · best NDCG {b:.4}"));
         self.bar.set_message(format!(
-            "loss {loss:.3} · lr {:.1e} · {:.0} tok/s",
+            "loss {loss:.3} · lr {:.1e} · {:.0} tok/s{best}",
             report.learning_rate,
             self.tokens as f64 / self.seconds.max(1e-9)
         ));
+    }
+
+    fn measures(&self) -> bool {
+        self.check.is_some()
+    }
+
+    fn measure(&mut self, dir: &Path, _step: u64) -> Result<Measured, BoxError> {
+        let check = self.check.as_ref().ok_or("no retrieval check")?;
+        check.measure(dir).map_err(|e| format!("{e:#}").into())
+    }
+
+    fn measured(&mut self, step: u64, m: &Measured, best: bool) {
+        if best {
+            self.best = Some(m.ndcg);
+        }
+        self.bar.suspend(|| {
+            tracing::info!(
+                step,
+                users = m.users,
+                ndcg = format!("{:.4}", m.ndcg),
+                hit = format!("{:.4}", m.hit),
+                k = m.k,
+                best,
+                "validation retrieval"
+            );
+        });
     }
 
     fn validated(&mut self, report: &ValidReport) {

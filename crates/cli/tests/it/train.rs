@@ -169,7 +169,10 @@ fn atomic_identifiers_are_one_token_each_from_samples_to_recommendations() {
     assert!(whole.len() > 1000, "{} whole tokens", whole.len());
     for token in whole {
         let token = token.as_str().unwrap();
-        assert!(token.starts_with("<i_") && added.contains(&token), "{token}");
+        assert!(
+            token.starts_with("<i_") && added.contains(&token),
+            "{token}"
+        );
     }
     // Every item has an embedding row.
     let config = read_json(&model.join("config.json"));
@@ -183,4 +186,146 @@ fn atomic_identifiers_are_one_token_each_from_samples_to_recommendations() {
         ),
         &["   3  SHOP"],
     );
+}
+
+/// `curves.csv` as rows of `(step, users, ndcg)`, measured rows only.
+fn measured_rows(curves: &Path) -> Vec<(u64, usize, f64)> {
+    let text = std::fs::read_to_string(curves).unwrap();
+    let mut lines = text.lines();
+    assert_eq!(
+        lines.next().unwrap(),
+        "step,seconds,train_loss,valid_loss,users,k,valid_ndcg,valid_hit"
+    );
+    lines
+        .map(|l| l.split(',').collect::<Vec<_>>())
+        .filter(|cells| !cells[6].is_empty())
+        .map(|cells| {
+            (
+                cells[0].parse().unwrap(),
+                cells[4].parse().unwrap(),
+                cells[6].parse().unwrap(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn periodic_validation_keeps_the_best_model_and_matches_evaluate() {
+    let cache = tempfile::tempdir().unwrap();
+    let out = tempfile::tempdir().unwrap();
+    let model = out.path().join("model");
+    let train = |steps: &str, extra: &[&str]| {
+        let mut cmd = recalign(cache.path());
+        cmd.args(["train", "--id-scheme", "atomic", "--batch-size", "16"])
+            .args(["--lr", "0.01", "--max-steps", steps, "--eval-every", "6"])
+            .args(["--valid-users", "100"])
+            .args(extra)
+            .arg("--out")
+            .arg(&model);
+        cmd
+    };
+    // Interrupted after the checkpoint of step 12, then resumed to 24.
+    let config = out.path().join("run.toml");
+    std::fs::write(&config, "[train]\nsave_every = 6\nkeep_checkpoints = 10\n").unwrap();
+    let config = config.to_str().unwrap();
+    succeeds(
+        &mut train("24", &["--config", config]),
+        &["best by validation NDCG@10"],
+    );
+    // The curve without its wall-time column.
+    let curve = || {
+        let text = std::fs::read_to_string(model.join("curves.csv")).unwrap();
+        let rows: Vec<String> = text
+            .lines()
+            .map(|l| {
+                let mut cells: Vec<&str> = l.split(',').collect();
+                cells.remove(1);
+                cells.join(",")
+            })
+            .collect();
+        rows
+    };
+    let full = curve();
+    std::fs::remove_dir_all(model.join("checkpoints/step-0000018")).unwrap();
+    std::fs::remove_dir_all(model.join("checkpoints/step-0000024")).unwrap();
+    succeeds(
+        &mut train("24", &["--config", config, "--resume"]),
+        &["24 steps"],
+    );
+    assert_eq!(
+        curve(),
+        full,
+        "the resumed run's curve is the uninterrupted one's"
+    );
+
+    let rows = measured_rows(&model.join("curves.csv"));
+    assert_eq!(
+        rows.iter().map(|r| r.0).collect::<Vec<_>>(),
+        [6, 12, 18, 24]
+    );
+    assert!(rows.iter().all(|r| r.1 == 100));
+    assert!(rows.iter().any(|r| r.2 > 0.0), "nothing learnt: {rows:?}");
+    // best/ is the first step with the highest NDCG, byte for byte that
+    // step's checkpoint.
+    let top = rows.iter().map(|r| r.2).fold(f64::MIN, f64::max);
+    let best_step = rows.iter().find(|r| r.2 == top).unwrap().0;
+    let selection = read_json(&model.join("best/selection.json"));
+    assert_eq!(selection["step"], best_step);
+    let checkpoint = model.join(format!("checkpoints/step-{best_step:07}"));
+    assert_eq!(
+        std::fs::read(model.join("best/model.safetensors")).unwrap(),
+        std::fs::read(checkpoint.join("model.safetensors")).unwrap()
+    );
+    // `recalign evaluate` on the same model and users gives the same score.
+    let report = out.path().join("report.json");
+    succeeds(
+        ask(
+            cache.path(),
+            &model.join("best"),
+            &["evaluate", "--split", "valid"],
+        )
+        .args([
+            "--id-scheme",
+            "atomic",
+            "--users",
+            "100",
+            "--users-seed",
+            "42",
+        ])
+        .arg("--report")
+        .arg(&report),
+        &["ndcg@10"],
+    );
+    let evaluated = read_json(&report)["metrics"]["ndcg@10"].as_f64().unwrap();
+    let logged = selection["measured"]["ndcg"].as_f64().unwrap();
+    assert!(
+        (evaluated - logged).abs() < 1e-12,
+        "{evaluated} vs {logged}"
+    );
+}
+
+#[test]
+fn impossible_validation_settings_are_refused_before_training() {
+    let cache = tempfile::tempdir().unwrap();
+    let out = tempfile::tempdir().unwrap();
+    let model = out.path().join("model");
+    let config = out.path().join("run.toml");
+    for (table, key) in [
+        ("valid_users = 100000", "train.valid_users"),
+        ("valid_k = 100000", "train.valid_k"),
+        ("patience = 0", "train.patience"),
+        ("valid_k = 0", "train.valid_k"),
+        ("valid_users = 0\npatience = 2", "train.patience"),
+    ] {
+        std::fs::write(&config, format!("[train]\n{table}\n")).unwrap();
+        fails(
+            recalign(cache.path())
+                .args(["train", "--max-steps", "1", "--config"])
+                .arg(&config)
+                .arg("--out")
+                .arg(&model),
+            &[key],
+        );
+        assert!(!model.join("checkpoints").exists(), "{table}: trained");
+    }
 }

@@ -118,3 +118,27 @@ fn excluded_items_are_the_history_without_the_target() {
         assert_eq!(case.excluded, history);
     }
 }
+
+#[test]
+fn a_user_sample_is_a_seeded_subset_in_user_order() {
+    use recalign_eval::UserSample;
+    let data = shop();
+    let protocol = Protocol::retrieval(Split::Valid);
+    let all: Vec<_> = protocol.cases(data).map(|c| c.user()).collect();
+    let users = |users: usize, seed: u64| -> Vec<_> {
+        protocol
+            .sampled_cases(data, Some(UserSample { users, seed }))
+            .iter()
+            .map(|c| c.user())
+            .collect()
+    };
+    let a = users(300, 42);
+    assert_eq!(a.len(), 300);
+    assert_eq!(a, users(300, 42), "the same seed draws the same users");
+    assert_ne!(a, users(300, 43));
+    assert!(a.windows(2).all(|w| w[0] < w[1]), "in user order, distinct");
+    assert_ne!(a, all[..300], "not simply the first users");
+    assert!(a.iter().any(|u| u.index() >= all.len() / 2));
+    assert_eq!(users(all.len() + 5, 1), all, "more than there are: all");
+    assert_eq!(protocol.sampled_cases(data, None).len(), all.len());
+}
