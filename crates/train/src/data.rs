@@ -25,6 +25,8 @@ use crate::error::{Error, Result};
 
 /// Batches sorted together by length.
 const POOL_BATCHES: usize = 64;
+/// Texts encoded at once.
+const ENCODE_CHUNK: usize = 4096;
 
 /// One sample as text.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -122,10 +124,15 @@ impl Examples {
         max_target: usize,
     ) -> Result<Self> {
         let mut tasks: Vec<String> = Vec::new();
-        let inputs: Vec<&str> = pairs.iter().map(|p| p.input.as_str()).collect();
-        let targets: Vec<&str> = pairs.iter().map(|p| p.target.as_str()).collect();
-        let inputs = tokenizer.encode_batch(&inputs)?;
-        let targets = tokenizer.encode_batch(&targets)?;
+        // In chunks: `tokenizers` builds a full `Encoding` (pieces, offsets,
+        // masks) per text, and all of Beauty's at once took gigabytes.
+        let (mut inputs, mut targets) = (Vec::new(), Vec::new());
+        for chunk in pairs.chunks(ENCODE_CHUNK) {
+            let texts: Vec<&str> = chunk.iter().map(|p| p.input.as_str()).collect();
+            inputs.extend(tokenizer.encode_batch(&texts)?);
+            let texts: Vec<&str> = chunk.iter().map(|p| p.target.as_str()).collect();
+            targets.extend(tokenizer.encode_batch(&texts)?);
+        }
         let eos = tokenizer.eos_id();
         let (mut truncated_inputs, mut truncated_targets) = (0, 0);
         let items = pairs
