@@ -149,6 +149,34 @@ impl<B: Backend> T5<B> {
         &self.config
     }
 
+    /// The model with room for `vocab_size` token ids (unchanged when it
+    /// has as many already): each new embedding row, and each new column
+    /// of an untied head, is the mean of the existing ones, as HF's
+    /// `resize_token_embeddings` does (transformers ≥ 4.46), so a new token
+    /// starts as an average token and every old logit is unchanged. This is
+    /// how a pretrained model gets the dedicated tokens of atomic item
+    /// identifiers. Parameter ids are kept.
+    pub fn grow_vocab(mut self, vocab_size: usize) -> Self {
+        let extra = vocab_size.saturating_sub(self.config.vocab_size);
+        if extra == 0 {
+            return self;
+        }
+        let grow = |param: Param<Tensor<B, 2>>, dim: usize| {
+            let id = param.id;
+            let old = param.val();
+            let mean = old.clone().mean_dim(dim).repeat_dim(dim, extra);
+            Param::initialized(
+                id,
+                Tensor::cat(vec![old, mean], dim).detach().require_grad(),
+            )
+        };
+        self.shared = grow(self.shared, 0);
+        // The untied head is held `[d_model, vocab]`.
+        self.lm_head = self.lm_head.map(|head| grow(head, 1));
+        self.config.vocab_size = vocab_size;
+        self
+    }
+
     /// HF names of the parameters in build order (which is also the order
     /// in which the module visits them); [`param_ids`](Self::param_ids)
     /// holds their ids in the same order.

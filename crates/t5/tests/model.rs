@@ -329,3 +329,48 @@ fn two_models_never_share_a_parameter_id() {
     assert_eq!(b.len(), second.param_names().len(), "ids repeat in a model");
     assert!(a.is_disjoint(&b), "two models share parameter ids");
 }
+
+#[test]
+fn a_grown_vocabulary_keeps_every_old_logit_and_adds_mean_tokens() {
+    for tied in [false, true] {
+        let mut config = tiny_config();
+        config.tie_word_embeddings = tied;
+        let (model, dir) = saved_model(&config, 5);
+        let run = |m: &T5<B>| {
+            let logits = m.forward(
+                ints(vec![5, 6, 7, 1], [1, 4]),
+                ints(vec![1, 1, 1, 1], [1, 4]),
+                ints(vec![0, 9], [1, 2]),
+            );
+            let vocab = logits.dims()[2];
+            (values(logits), vocab)
+        };
+        let (before, old) = run(&model);
+        let ids = model.param_ids().to_vec();
+        let grown = model.grow_vocab(old + 3);
+        assert_eq!(grown.config().vocab_size, old + 3);
+        assert_eq!(grown.param_ids(), ids, "parameter ids are kept");
+        let (after, new) = run(&grown);
+        assert_eq!(new, old + 3);
+        for (position, row) in after.chunks(new).enumerate() {
+            let kept = &row[..old];
+            assert!(max_diff(kept, &before[position * old..(position + 1) * old]) < 1e-5);
+            // A mean row (tied) or column (untied) scores the mean logit
+            // (tied models rescale, which is linear too).
+            let mean = kept.iter().sum::<f32>() / old as f32;
+            for &logit in &row[old..] {
+                assert!(
+                    (logit - mean).abs() < 1e-4,
+                    "tied {tied}: {logit} vs {mean}"
+                );
+            }
+        }
+        // It saves and loads as a model of the new size.
+        grown.save(dir.path()).unwrap();
+        let loaded = T5::<B>::load(dir.path(), &Default::default()).unwrap();
+        assert_eq!(loaded.config().vocab_size, old + 3);
+        assert!(max_diff(&run(&loaded).0, &after) < 1e-6);
+        // Growing to a size it already has changes nothing.
+        assert_eq!(loaded.grow_vocab(old).config().vocab_size, old + 3);
+    }
+}

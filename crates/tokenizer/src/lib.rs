@@ -237,6 +237,21 @@ impl T5Tokenizer {
         Self::checked(inner, "trained tokenizer")
     }
 
+    /// Adds the `tokens` the vocabulary lacks as whole tokens (one id each,
+    /// after every existing id), as [`TrainOptions::whole_tokens`] does for
+    /// a trained tokenizer; returns how many were added.
+    pub fn add_whole_tokens(&mut self, tokens: &[String]) -> Result<usize> {
+        WholeTokens::new(tokens)?;
+        let missing: Vec<AddedToken> = tokens
+            .iter()
+            .filter(|t| self.inner.token_to_id(t).is_none())
+            .map(|t| AddedToken::from(t.clone(), false))
+            .collect();
+        self.inner
+            .add_tokens(missing)
+            .map_err(|e| Error::Codec(e.to_string()))
+    }
+
     /// Writes `tokenizer.json` atomically.
     pub fn save(&self, path: &Path) -> Result<()> {
         let text = self

@@ -21,6 +21,19 @@ pub enum Schedule {
     InverseSqrt,
 }
 
+/// How the loss averages over a batch's labels.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum LossAverage {
+    /// Over tokens, as HF's `T5ForConditionalGeneration`: a sample weighs
+    /// as many labels as its target has.
+    #[default]
+    Tokens,
+    /// Over samples, each its own token mean: a one-token retrieval answer
+    /// weighs as much as a long MIM or MLM answer.
+    Samples,
+}
+
 /// Settings of one training run.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -45,6 +58,8 @@ pub struct TrainConfig {
     pub optimizer: OptimizerConfig,
     /// Clip the global gradient norm to this value (none when absent).
     pub clip_norm: Option<f64>,
+    /// How the loss averages: `"tokens"` (HF's) or `"samples"`.
+    pub loss_average: LossAverage,
     /// Longest input in tokens; longer inputs keep their end (the most
     /// recent history and the question).
     pub max_input_tokens: usize,
@@ -82,6 +97,7 @@ impl Default for TrainConfig {
             warmup_steps: 50,
             optimizer: OptimizerConfig::adamw(),
             clip_norm: Some(1.0),
+            loss_average: LossAverage::Tokens,
             max_input_tokens: 512,
             max_target_tokens: 64,
             eval_every: 200,

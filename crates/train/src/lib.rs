@@ -16,7 +16,7 @@ pub mod optim;
 pub mod selection;
 pub mod trainer;
 
-pub use config::{Schedule, TrainConfig};
+pub use config::{LossAverage, Schedule, TrainConfig};
 pub use error::{Error, Result};
 pub use optim::{Optimizer, OptimizerConfig};
 pub use recalign_runtime::{DeviceChoice, DeviceError, TrainingJob};

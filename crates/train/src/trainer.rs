@@ -19,12 +19,12 @@ use burn::tensor::backend::{AutodiffBackend, Backend};
 use recalign_model_dir::{ModelDir, ModelFile, check_agreement};
 use recalign_runtime::seed::{GOLDEN_GAMMA, mix64};
 use recalign_runtime::{IoError, write_atomically};
-use recalign_t5::{Preset, T5, cross_entropy, token_log_probs};
+use recalign_t5::{Preset, T5, cross_entropy, sample_cross_entropy, token_log_probs};
 use recalign_tokenizer::{T5Tokenizer, TrainOptions};
 use serde::Serialize;
 
 use crate::checkpoint::{self, OPTIMIZER_FILE, STATE_FILE, TrainerState};
-use crate::config::TrainConfig;
+use crate::config::{LossAverage, TrainConfig};
 use crate::data::{Examples, HostBatch, Pair, epoch_plan, read_pairs};
 use crate::error::{Error, Result};
 use crate::optim::Optimizer;
@@ -203,26 +203,24 @@ fn samples_whole_tokens(train_samples: &Path) -> Result<Vec<String>> {
     Ok(recalign_model_dir::whole_tokens(dir)?)
 }
 
-/// Refuses a pretrained tokenizer that would split the samples' whole
-/// tokens.
-fn check_whole_tokens(tokenizer: &T5Tokenizer, train_samples: &Path, origin: &Path) -> Result<()> {
-    let whole = samples_whole_tokens(train_samples)?;
-    let missing = whole
-        .iter()
-        .filter(|t| tokenizer.token_id(t).is_none())
-        .count();
-    match whole.iter().find(|t| tokenizer.token_id(t).is_none()) {
-        None => Ok(()),
-        Some(first) => Err(Error::Config {
-            origin: origin.display().to_string(),
-            message: format!(
-                "the samples write items as dedicated tokens (`{first}` and {} more), which this \
-                 tokenizer lacks; train from a preset (its tokenizer gets them), or prepare the \
-                 dataset with another --id-scheme",
-                missing - 1
-            ),
-        }),
+/// Gives a pretrained tokenizer and model the samples' whole tokens they
+/// lack (atomic item identifiers): new token ids, and embedding rows that
+/// start as the mean token.
+fn add_whole_tokens<B: Backend>(
+    tokenizer: &mut T5Tokenizer,
+    model: T5<B>,
+    train_samples: &Path,
+) -> Result<T5<B>> {
+    let added = tokenizer.add_whole_tokens(&samples_whole_tokens(train_samples)?)?;
+    if added == 0 {
+        return Ok(model);
     }
+    tracing::info!(
+        added,
+        vocab = tokenizer.vocab_size(),
+        "whole tokens added to the pretrained tokenizer and model"
+    );
+    Ok(model.grow_vocab(tokenizer.vocab_size()))
 }
 
 /// Settings that may change between a checkpoint and its resumed run.
@@ -258,10 +256,15 @@ pub fn train<B: AutodiffBackend>(
 
     // Tokenizer and model: from the checkpoint, a pretrained directory, or fresh.
     let (tokenizer, mut model) = match (&resume_dir, &options.model) {
-        (Some(dir), _) | (None, ModelSource::Pretrained(dir)) => {
-            let tokenizer = ModelDir::new(dir).load_tokenizer()?;
-            check_whole_tokens(&tokenizer, &options.train_samples, dir)?;
-            (tokenizer, T5::<B>::load(dir, device)?)
+        (Some(dir), _) => (
+            ModelDir::new(dir).load_tokenizer()?,
+            T5::<B>::load(dir, device)?,
+        ),
+        (None, ModelSource::Pretrained(dir)) => {
+            let mut tokenizer = ModelDir::new(dir).load_tokenizer()?;
+            let model = T5::<B>::load(dir, device)?;
+            let model = add_whole_tokens(&mut tokenizer, model, &options.train_samples)?;
+            (tokenizer, model)
         }
         (None, ModelSource::Preset(preset)) => {
             let tokenizer = train_tokenizer(&options.train_samples, *preset)?;
@@ -436,7 +439,10 @@ pub fn train<B: AutodiffBackend>(
                 batch.attention_mask,
                 batch.decoder_input_ids,
             );
-            let loss = cross_entropy(logits, batch.labels);
+            let loss = match config.loss_average {
+                LossAverage::Tokens => cross_entropy(logits, batch.labels),
+                LossAverage::Samples => sample_cross_entropy(logits, batch.labels),
+            };
             loss_sum += loss.clone().into_scalar().elem::<f64>();
             let backward = tracing::debug_span!("backward").entered();
             let grads = GradientsParams::from_grads(loss.backward(), &model);

@@ -226,7 +226,11 @@ fn periodic_validation_keeps_the_best_model_and_matches_evaluate() {
     };
     // Interrupted after the checkpoint of step 12, then resumed to 24.
     let config = out.path().join("run.toml");
-    std::fs::write(&config, "[train]\nsave_every = 6\nkeep_checkpoints = 10\n").unwrap();
+    std::fs::write(
+        &config,
+        "[train]\nsave_every = 6\nkeep_checkpoints = 10\nvalid_samples = 16\n",
+    )
+    .unwrap();
     let config = config.to_str().unwrap();
     succeeds(
         &mut train("24", &["--config", config]),
@@ -328,4 +332,74 @@ fn impossible_validation_settings_are_refused_before_training() {
         );
         assert!(!model.join("checkpoints").exists(), "{table}: trained");
     }
+}
+
+#[test]
+fn a_pretrained_model_fine_tunes_and_gains_atomic_identifiers() {
+    let cache = tempfile::tempdir().unwrap();
+    let out = tempfile::tempdir().unwrap();
+    let (base, tuned, atomic) = (
+        out.path().join("base"),
+        out.path().join("tuned"),
+        out.path().join("atomic"),
+    );
+    let config = out.path().join("run.toml");
+    std::fs::write(&config, "[train]\nvalid_samples = 16\n").unwrap();
+    let train = |extra: &[&str], dir: &Path| {
+        let mut cmd = recalign(cache.path());
+        cmd.args(["train", "--max-steps", "2", "--batch-size", "4"])
+            .args(["--valid-users", "10", "--config"])
+            .arg(&config)
+            .args(extra)
+            .arg("--out")
+            .arg(dir);
+        cmd
+    };
+    // A local "pretrained" model: a tiny one with digit identifiers.
+    succeeds(&mut train(&[], &base), &["2 steps in"]);
+    let base_vocab = read_json(&base.join("config.json"))["vocab_size"]
+        .as_u64()
+        .unwrap();
+    let base_str = base.to_str().unwrap();
+    succeeds(
+        &mut train(&["--from-pretrained", base_str], &tuned),
+        &["2 steps in"],
+    );
+    let (a, b) = (
+        read_json(&base.join("tokenizer.json")),
+        read_json(&tuned.join("tokenizer.json")),
+    );
+    assert!(
+        a["model"] == b["model"] && a["added_tokens"] == b["added_tokens"],
+        "the pretrained tokenizer is kept"
+    );
+    assert_eq!(
+        read_json(&tuned.join("config.json"))["vocab_size"],
+        base_vocab
+    );
+    // Atomic identifiers: the tokenizer gains one token per item and the
+    // model an embedding row for each.
+    succeeds(
+        &mut train(
+            &["--from-pretrained", base_str, "--id-scheme", "atomic"],
+            &atomic,
+        ),
+        &["2 steps in"],
+    );
+    let items = read_json(&atomic.join("samples/manifest.json"))["whole_tokens"]
+        .as_array()
+        .unwrap()
+        .len() as u64;
+    let vocab = read_json(&atomic.join("config.json"))["vocab_size"]
+        .as_u64()
+        .unwrap();
+    assert_eq!(vocab, base_vocab + items);
+    succeeds(
+        &mut ask(
+            cache.path(),
+            &atomic,
+            &["recommend", "--user", "U00001", "-k", "3"],
+        ),
+        &["   3  SHOP"],
+    );
 }
