@@ -4,15 +4,16 @@
 //! items included, so consecutive purchases got consecutive numbers and the
 //! model could read the answer off the history (Beauty HR@5 0.0508 with that
 //! numbering, 0.0163 with random numbers in TIGER's re-run; see
-//! `shared/research/peers.md` §4.1). recalign therefore gives items a seeded
-//! random permutation of `1..=n` by default. The schemes:
+//! `shared/research/peers.md` §4.1). recalign therefore numbers items by a
+//! seeded random permutation of `1..=n`, and by default writes each number
+//! as one dedicated token (`atomic`). The schemes:
 //!
 //! | scheme | rule | leak |
 //! |---|---|---|
-//! | `random` (default) | seeded permutation of `1..=n` over items sorted by raw id | none: depends only on the catalogue and the seed |
+//! | `random` | seeded permutation of `1..=n` over items sorted by raw id | none: depends only on the catalogue and the seed |
 //! | `sequential-train` | first appearance over training prefixes (users in index order), then validation items, then test items (OpenP5's fix) | none from held-out order |
 //! | `sequential` | first appearance over whole sequences, as P5 did | **leaks**: for comparison with P5 only; a warning is logged |
-//! | `atomic` | `random`'s numbers written as one dedicated token each, `<i_704>` | none |
+//! | `atomic` (default) | `random`'s numbers written as one dedicated token each, `<i_704>` | none |
 //!
 //! Digit identifiers are read one digit per token (`▁ 7 0 4`), so a model
 //! trained from scratch must learn thousands of arbitrary digit strings; an
@@ -20,7 +21,8 @@
 //! ([`IdScheme::dedicated_tokens`]) with its own embedding and output row.
 //! A tiny T5 trained from scratch on the shop's retrieval samples scored
 //! validation NDCG@10 0.029 with digits and 0.077 with dedicated tokens
-//! (issue 16's probe).
+//! (issue 16's probe); recalign's own runs are in
+//! `crates/train/benches/runs.md`.
 
 use rand::SeedableRng;
 use rand::seq::SliceRandom;
@@ -61,8 +63,8 @@ pub(crate) use display_and_parse_by_name;
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum IdScheme {
-    /// A seeded random permutation of `1..=n` (default, leak-free).
-    #[default]
+    /// A seeded random permutation of `1..=n`, written as digits
+    /// (leak-free).
     Random,
     /// Numbered by first appearance in training prefixes, then held-out items
     /// (OpenP5's leak-free sequential indexing).
@@ -70,7 +72,9 @@ pub enum IdScheme {
     /// Numbered by first appearance over whole sequences, as P5 did. Leaks the
     /// test item; use only to reproduce P5.
     Sequential,
-    /// `random`'s numbers, each written as one dedicated token (`<i_704>`).
+    /// `random`'s numbers, each written as one dedicated token (`<i_704>`)
+    /// (the default: measured best, see the module docs).
+    #[default]
     Atomic,
 }
 

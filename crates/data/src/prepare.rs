@@ -94,7 +94,7 @@ impl Default for PrepareConfig {
             user_core: 5,
             item_core: 5,
             ties: TieRule::FileOrder,
-            id_scheme: IdScheme::Random,
+            id_scheme: IdScheme::Atomic,
             seed: 42,
             max_history: 20,
         }

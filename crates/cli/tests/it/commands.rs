@@ -38,7 +38,7 @@ fn stats_json_is_machine_readable() {
     assert_eq!(v["dataset"], "synthetic");
     assert!(v["users"].as_u64().unwrap() > 1000);
     assert_eq!(v["config"]["ties"], "file-order");
-    assert_eq!(v["config"]["id_scheme"], "random");
+    assert_eq!(v["config"]["id_scheme"], "atomic");
 }
 
 #[test]

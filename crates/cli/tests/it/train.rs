@@ -356,13 +356,19 @@ fn a_pretrained_model_fine_tunes_and_gains_atomic_identifiers() {
         cmd
     };
     // A local "pretrained" model: a tiny one with digit identifiers.
-    succeeds(&mut train(&[], &base), &["2 steps in"]);
+    succeeds(
+        &mut train(&["--id-scheme", "random"], &base),
+        &["2 steps in"],
+    );
     let base_vocab = read_json(&base.join("config.json"))["vocab_size"]
         .as_u64()
         .unwrap();
     let base_str = base.to_str().unwrap();
     succeeds(
-        &mut train(&["--from-pretrained", base_str], &tuned),
+        &mut train(
+            &["--from-pretrained", base_str, "--id-scheme", "random"],
+            &tuned,
+        ),
         &["2 steps in"],
     );
     let (a, b) = (
