@@ -257,6 +257,34 @@ mod tests {
     }
 
     #[test]
+    fn selection_and_loss_keys_are_read_and_checked_by_name() {
+        let config = TrainConfig::from_toml(
+            "[train]\nloss_average = \"tokens\"\nvalid_users = 50\nvalid_k = 20\npatience = 3\n",
+            "run.toml",
+        )
+        .unwrap();
+        assert_eq!(config.loss_average, LossAverage::Tokens);
+        assert_eq!((config.valid_users, config.valid_k), (50, 20));
+        assert_eq!(config.patience, Some(3));
+        assert_eq!(TrainConfig::default().loss_average, LossAverage::Samples);
+        for (table, key) in [
+            ("loss_average = \"mean\"", "loss_average"),
+            ("valid_k = 0", "train.valid_k"),
+            ("patience = 0", "train.patience"),
+            ("valid_users = 0\npatience = 1", "train.patience"),
+            ("valid_user = 5", "valid_user"),
+        ] {
+            let err = TrainConfig::from_toml(&format!("[train]\n{table}\n"), "run.toml")
+                .unwrap_err()
+                .to_string();
+            assert!(
+                err.contains(key) && err.contains("run.toml"),
+                "{table}: {err}"
+            );
+        }
+    }
+
+    #[test]
     fn schedules_warm_up_then_decay() {
         let mut config = TrainConfig {
             warmup_steps: 10,
