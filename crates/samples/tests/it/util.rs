@@ -3,7 +3,7 @@
 use std::sync::OnceLock;
 
 use recalign_data::synthetic::SyntheticConfig;
-use recalign_data::{Dataset, DatasetSpec, LoadOptions, PrepareConfig, Split, UserIdx};
+use recalign_data::{Dataset, DatasetSpec, IdScheme, LoadOptions, PrepareConfig, Split, UserIdx};
 use recalign_samples::{Generator, Sample, SamplesConfig};
 
 /// 400 shoppers, prepared once per test binary.
@@ -14,7 +14,14 @@ pub fn shop() -> &'static Dataset {
             seed: 11,
             users: 400,
         });
-        recalign_data::load(&spec, &PrepareConfig::default(), &LoadOptions::default())
+        // Digit identifiers, which these helpers read back out of the text
+        // (`ids_in`); the default atomic ones are covered end to end by the
+        // CLI's tests.
+        let prepare = PrepareConfig {
+            id_scheme: IdScheme::Random,
+            ..PrepareConfig::default()
+        };
+        recalign_data::load(&spec, &prepare, &LoadOptions::default())
             .expect("the shop prepares")
             .dataset
     })
