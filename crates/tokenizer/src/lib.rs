@@ -201,25 +201,14 @@ impl T5Tokenizer {
         )));
         let words = word_counts(&inner, texts.map(|t| whole.strip(t.as_ref())))?;
         let mut vocab: Vec<(String, f64)> = [PAD, EOS, UNK].map(|t| (t.to_owned(), 0.0)).to_vec();
+        let unk = vocab.iter().position(|(piece, _)| piece == UNK);
         vocab.extend(unigram::train(&words, piece_budget - vocab.len()));
-        let model =
-            Unigram::from(vocab, Some(2), false).map_err(|e| Error::Train(e.to_string()))?;
+        let model = Unigram::from(vocab, unk, false).map_err(|e| Error::Train(e.to_string()))?;
         inner.with_model(model);
         inner.add_special_tokens(specials).map_err(train_error)?;
-        let whole_tokens = options
-            .whole_tokens
-            .iter()
-            .map(|t| AddedToken::from(t.clone(), false));
-        let added = inner
-            .add_tokens(whole_tokens.collect::<Vec<_>>())
-            .map_err(train_error)?;
-        if added != options.whole_tokens.len() {
-            return Err(Error::Train(format!(
-                "{} of {} whole tokens were added (are some repeated?)",
-                added,
-                options.whole_tokens.len()
-            )));
-        }
+        // Between the pieces and the sentinels; `whole` checked they are
+        // distinct, and the pieces were learnt without them.
+        add_missing(&mut inner, &options.whole_tokens).map_err(train_error)?;
         let sentinels = (0..SENTINELS)
             .rev()
             .map(|i| AddedToken::from(sentinel(i), true));
@@ -242,14 +231,7 @@ impl T5Tokenizer {
     /// a trained tokenizer; returns how many were added.
     pub fn add_whole_tokens(&mut self, tokens: &[String]) -> Result<usize> {
         WholeTokens::new(tokens)?;
-        let missing: Vec<AddedToken> = tokens
-            .iter()
-            .filter(|t| self.inner.token_to_id(t).is_none())
-            .map(|t| AddedToken::from(t.clone(), false))
-            .collect();
-        self.inner
-            .add_tokens(missing)
-            .map_err(|e| Error::Codec(e.to_string()))
+        add_missing(&mut self.inner, tokens).map_err(|e| Error::Codec(e.to_string()))
     }
 
     /// Writes `tokenizer.json` atomically.
@@ -318,6 +300,17 @@ impl T5Tokenizer {
     pub fn token_id(&self, token: &str) -> Option<u32> {
         self.inner.token_to_id(token)
     }
+}
+
+/// Adds the `tokens` `tokenizer` lacks as whole, non-special tokens, after
+/// every existing id; returns how many were added.
+fn add_missing(tokenizer: &mut Tokenizer, tokens: &[String]) -> tokenizers::Result<usize> {
+    let missing: Vec<AddedToken> = tokens
+        .iter()
+        .filter(|t| tokenizer.token_to_id(t).is_none())
+        .map(|t| AddedToken::from(t.clone(), false))
+        .collect();
+    tokenizer.add_tokens(missing)
 }
 
 /// The whole tokens of a training, to be cut out of the text the pieces

@@ -64,6 +64,15 @@ pub fn train(words: &[(String, u32)], budget: usize) -> Vec<(String, f64)> {
     out
 }
 
+/// The byte offsets of `word`'s characters, and its length last: character
+/// `i` is `word[bounds[i]..bounds[i + 1]]`.
+fn char_bounds(word: &str) -> Vec<usize> {
+    word.char_indices()
+        .map(|(i, _)| i)
+        .chain([word.len()])
+        .collect()
+}
+
 /// The current vocabulary: texts, log probabilities and a lookup.
 struct Pieces {
     text: Vec<String>,
@@ -95,11 +104,7 @@ impl Pieces {
         let mut frequency: HashMap<&str, u64> = HashMap::new();
         let mut char_frequency: BTreeMap<&str, u64> = BTreeMap::new();
         for (word, count) in words {
-            let bounds: Vec<usize> = word
-                .char_indices()
-                .map(|(i, _)| i)
-                .chain([word.len()])
-                .collect();
+            let bounds = char_bounds(word);
             let chars = bounds.len() - 1;
             for start in 0..chars {
                 *char_frequency
@@ -137,11 +142,7 @@ impl Pieces {
 
     /// The best cut of `word` (piece indices), never using `banned`.
     fn viterbi(&self, word: &str, banned: Option<usize>) -> Option<(f64, Vec<usize>)> {
-        let bounds: Vec<usize> = word
-            .char_indices()
-            .map(|(i, _)| i)
-            .chain([word.len()])
-            .collect();
+        let bounds = char_bounds(word);
         let n = bounds.len() - 1;
         // best[j]: (score, piece, start) of the best cut of the first j chars.
         let mut best: Vec<Option<(f64, usize, usize)>> = vec![None; n + 1];

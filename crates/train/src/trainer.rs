@@ -544,12 +544,11 @@ pub fn train<B: AutodiffBackend>(
         save_model(&model, out)?;
     }
     let seconds = started.elapsed().as_secs_f64();
-    let tail = &state.train_losses[state.train_losses.len().saturating_sub(10)..];
     let summary = TrainSummary {
         steps: state.step,
         stopped_early,
         first_loss,
-        last_loss: (!tail.is_empty()).then(|| tail.iter().sum::<f64>() / tail.len() as f64),
+        last_loss: mean(&state.train_losses[state.train_losses.len().saturating_sub(10)..]),
         valid_losses: state.valid_losses.clone(),
         best: state.best,
         stopped_by_patience,
@@ -567,8 +566,12 @@ pub fn train<B: AutodiffBackend>(
 
 /// Mean of the training losses after step `since` (all for `None`).
 fn mean_since(losses: &[f64], since: Option<u64>) -> Option<f64> {
-    let tail = &losses[since.map_or(0, |s| s as usize).min(losses.len())..];
-    (!tail.is_empty()).then(|| tail.iter().sum::<f64>() / tail.len() as f64)
+    mean(&losses[since.map_or(0, |s| s as usize).min(losses.len())..])
+}
+
+/// The mean of `values`, if there are any.
+fn mean(values: &[f64]) -> Option<f64> {
+    (!values.is_empty()).then(|| values.iter().sum::<f64>() / values.len() as f64)
 }
 
 #[derive(Serialize)]
