@@ -55,6 +55,6 @@ pub use config::{
 };
 pub use error::{Error, Result};
 pub use runner::{
-    EpochRecord, Outcome, Progress, ProgressEvent, SELECTION_METRIC, Silent, TrainBackend,
+    EpochRecord, Outcome, Progress, ProgressEvent, SELECTION_METRIC, Silent, Tested, TrainBackend,
     train_and_evaluate, train_and_evaluate_on,
 };

@@ -24,7 +24,7 @@ use rand_chacha::ChaCha8Rng;
 use recalign_data::{Dataset, Split};
 use recalign_eval::{
     Case, Evaluation, ModelInfo, Protocol, RankingLine, RankingsWriter, Report, UserRanking,
-    evaluate_popularity,
+    UserSample, evaluate_popularity_on,
 };
 use serde::Serialize;
 
@@ -166,22 +166,45 @@ pub fn train_and_evaluate(
         dataset,
         model,
         config,
-        protocol,
+        &Tested::all(protocol),
         progress,
         &Default::default(),
     )
 }
 
-/// [`train_and_evaluate`] on any autodiff backend and device; evaluation
-/// runs on its inner backend.
+/// What the selected model is tested on: a protocol and, optionally, a
+/// seeded subset of its users (to stand beside a model evaluated on the
+/// same users). Validation always uses every validation user.
+#[derive(Debug, Clone, Copy)]
+pub struct Tested<'p> {
+    /// The protocol.
+    pub protocol: &'p Protocol,
+    /// The users; `None` for all.
+    pub users: Option<UserSample>,
+}
+
+impl<'p> Tested<'p> {
+    /// Every user of `protocol`.
+    pub fn all(protocol: &'p Protocol) -> Self {
+        Tested {
+            protocol,
+            users: None,
+        }
+    }
+}
+
+/// [`train_and_evaluate`] on any autodiff backend and device, tested as
+/// `tested` says; evaluation runs on its inner backend.
 pub fn train_and_evaluate_on<B: AutodiffBackend>(
     dataset: &Dataset,
     model: Model,
     config: &BaselineConfig,
-    protocol: &Protocol,
+    tested: &Tested<'_>,
     progress: &mut dyn Progress,
     device: &B::Device,
 ) -> Result<Outcome> {
+    let protocol = tested.protocol;
+    let tested_users = tested.users;
     config.validate()?;
     protocol.validate()?;
     if !protocol.is_ranking() {
@@ -191,9 +214,9 @@ pub fn train_and_evaluate_on<B: AutodiffBackend>(
     }
     if model == Model::MostPopular {
         progress.on(&ProgressEvent::Testing {
-            cases: dataset.held_out_all(protocol.split).count(),
+            cases: protocol.sampled_cases(dataset, tested_users).len(),
         });
-        let evaluation = evaluate_popularity(dataset, protocol)?;
+        let evaluation = evaluate_popularity_on(dataset, protocol, tested_users)?;
         let info = ModelInfo::new(model.name())
             .with_description("training-interaction counts (recalign-eval)");
         return Ok(Outcome {
@@ -215,6 +238,7 @@ pub fn train_and_evaluate_on<B: AutodiffBackend>(
         data: &data,
         config,
         protocol,
+        users: tested_users,
         model,
         device,
     };
@@ -239,17 +263,18 @@ pub fn train_and_evaluate_on<B: AutodiffBackend>(
     }
 }
 
-/// Evaluates `model` on every case of `protocol`, scoring the whole
-/// catalogue in batches of `batch_size` users.
+/// Evaluates `model` on the cases of `protocol` that `users` picks (all
+/// for `None`), scoring the whole catalogue in batches of `batch_size`
+/// users.
 pub(crate) fn evaluate<'d, B: Backend, M: Baseline<B>>(
     model: &M,
     dataset: &'d Dataset,
-    protocol: &'d Protocol,
+    (protocol, users): (&'d Protocol, Option<UserSample>),
     batch_size: usize,
     device: &B::Device,
 ) -> Result<Evaluation<'d>> {
     let mut evaluation = Evaluation::new(dataset, protocol)?;
-    let cases: Vec<Case<'d>> = protocol.cases(dataset).collect();
+    let cases: Vec<Case<'d>> = protocol.sampled_cases(dataset, users);
     let items = dataset.num_items();
     let mut picked = Vec::new();
     for chunk in cases.chunks(batch_size.max(1)) {
@@ -342,6 +367,7 @@ struct Run<'a, B: Backend> {
     data: &'a TrainData,
     config: &'a BaselineConfig,
     protocol: &'a Protocol,
+    users: Option<UserSample>,
     model: Model,
     device: &'a B::Device,
 }
@@ -425,7 +451,7 @@ impl<B: AutodiffBackend> Run<'_, B> {
                 let evaluation = evaluate(
                     &inner,
                     self.dataset,
-                    &valid,
+                    (&valid, None),
                     train.eval_batch_size,
                     &inner_device,
                 )?;
@@ -459,12 +485,12 @@ impl<B: AutodiffBackend> Run<'_, B> {
         let train_seconds = started.elapsed().as_secs_f64();
         let (best_epoch, best_ndcg, best_model) = best.expect("the last epoch is validated");
         progress.on(&ProgressEvent::Testing {
-            cases: self.dataset.held_out_all(self.protocol.split).count(),
+            cases: self.protocol.sampled_cases(self.dataset, self.users).len(),
         });
         let evaluation = evaluate(
             &best_model.valid(),
             self.dataset,
-            self.protocol,
+            (self.protocol, self.users),
             train.eval_batch_size,
             &inner_device,
         )?;
