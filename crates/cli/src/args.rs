@@ -73,11 +73,18 @@ pub struct GlobalArgs {
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Run the main job on a dataset (the embedded synthetic shop by
-    /// default): prepare it, write its training samples into
-    /// recalign-out/DATASET, and report both. Training and evaluation join
-    /// this command as they land.
+    /// Run the main job, or one experiment: prepare the data, write the
+    /// samples, fine-tune the T5 (kept at its best validation NDCG@10),
+    /// evaluate retrieval, ranking and rating on the test users beside the
+    /// baselines, and write results.json, report.md and plots. Without
+    /// CONFIG it runs the embedded shop (configs/shop.toml) into
+    /// recalign-out/shop. Finished stages are reused and an interrupted
+    /// training resumes when the same command runs again.
     Run(RunArgs),
+
+    /// Write the report (report.md with tables as mean ± std over seeds,
+    /// plots/*.svg) of one or more finished runs.
+    Report(ReportArgs),
 
     /// Print a dataset's statistics: the paper's dataset table (users, items,
     /// interactions, density, sequence length), the published counts for the
@@ -193,16 +200,39 @@ pub struct DatasetArgs {
 /// `recalign run`
 #[derive(Debug, Args)]
 pub struct RunArgs {
-    /// The dataset.
-    #[command(flatten)]
-    pub dataset: DatasetArgs,
+    /// An experiment file (TOML: dataset, identifiers, sample mixture,
+    /// model, budget, seeds, device, evaluation, baselines, grid axes; see
+    /// configs/); without it, the main job on the embedded shop
+    #[arg(value_name = "CONFIG")]
+    pub config: Option<PathBuf>,
 
-    /// How samples are written.
-    #[command(flatten)]
-    pub samples: SampleStyleArgs,
+    /// Without CONFIG: the main job on this dataset (beauty, sports, toys or
+    /// a path) with the larger budget of configs/amazon.toml
+    #[arg(long, short = 'd', value_name = "NAME|PATH", conflicts_with = "config")]
+    pub dataset: Option<String>,
 
-    /// Folder for the run's outputs [default: recalign-out/DATASET]
-    #[arg(long, value_name = "DIR", help_heading = "Options")]
+    /// Folder that holds run folders [default: recalign-out for the main
+    /// job, runs for a CONFIG]
+    #[arg(long, value_name = "DIR")]
+    pub runs_dir: Option<PathBuf>,
+
+    /// Rerun a run whose settings changed under the same name (stages whose
+    /// own settings are unchanged are still reused)
+    #[arg(long)]
+    pub force: bool,
+}
+
+/// `recalign report`
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// Run folders written by `recalign run` (a grid's cells are found
+    /// inside its folder)
+    #[arg(value_name = "RUN_DIR", required = true)]
+    pub runs: Vec<PathBuf>,
+
+    /// Folder for report.md and plots/ [default: the run folder, when one
+    /// is given]
+    #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
 }
 

@@ -3,22 +3,24 @@
 //! evaluate --split valid --users N --users-seed SEED` asks it (history
 //! kept, default beams), on the `[train]` table's `valid_users` users drawn
 //! with its `seed`. Training itself depends on no evaluator; this is the
-//! [`Observer::measure`](recalign_train::Observer::measure) the CLI gives it.
+//! [`Observer::measure`](recalign_train::Observer::measure) that `recalign
+//! train` and the experiment pipeline give it.
 
 use std::path::Path;
 
-use anyhow::{Result, bail};
 use burn::tensor::backend::Backend;
-use recalign_data::{Loaded, Split};
+use recalign_data::{Dataset, Split};
 use recalign_eval::{Protocol, UserSample};
 use recalign_recommend::{EvaluateOptions, ModelDir, Recommender, Settings};
 use recalign_runtime::{DeviceChoice, InferenceJob};
 use recalign_samples::{Generator, SamplesConfig};
 use recalign_train::{Measured, TrainConfig};
 
+use crate::{Error, Result};
+
 /// What a run's periodic retrieval check asks, and of which dataset.
-pub struct RetrievalCheck {
-    loaded: Loaded,
+pub struct RetrievalCheck<'d> {
+    dataset: &'d Dataset,
     fallback_samples: SamplesConfig,
     protocol: Protocol,
     sample: UserSample,
@@ -26,11 +28,11 @@ pub struct RetrievalCheck {
     device: DeviceChoice,
 }
 
-impl RetrievalCheck {
-    /// The check `config` asks for on `loaded`, or `None` when
+impl<'d> RetrievalCheck<'d> {
+    /// The check `config` asks for on `dataset`, or `None` when
     /// `valid_users` is 0; impossible settings are refused by key.
     pub fn new(
-        loaded: Loaded,
+        dataset: &'d Dataset,
         fallback_samples: SamplesConfig,
         config: &TrainConfig,
         device: DeviceChoice,
@@ -38,22 +40,20 @@ impl RetrievalCheck {
         if config.valid_users == 0 {
             return Ok(None);
         }
-        let dataset = &loaded.dataset;
         let users = dataset.held_out_all(Split::Valid).count();
         if config.valid_users > users {
-            bail!(
+            return Err(Error::Invalid(format!(
                 "train.valid_users: {} is more than the {users} validation users of `{}`",
-                config.valid_users,
-                dataset.name
-            );
+                config.valid_users, dataset.name
+            )));
         }
         if config.valid_k > dataset.num_items() {
-            bail!(
+            return Err(Error::Invalid(format!(
                 "train.valid_k: {} is more than the {} items of `{}`",
                 config.valid_k,
                 dataset.num_items(),
                 dataset.name
-            );
+            )));
         }
         let mut protocol = Protocol::retrieval(Split::Valid);
         if !protocol.ks.contains(&config.valid_k) {
@@ -61,7 +61,7 @@ impl RetrievalCheck {
             protocol.ks.sort_unstable();
         }
         Ok(Some(Self {
-            loaded,
+            dataset,
             fallback_samples,
             protocol,
             sample: UserSample {
@@ -94,7 +94,7 @@ impl RetrievalCheck {
 }
 
 struct MeasureJob<'a> {
-    check: &'a RetrievalCheck,
+    check: &'a RetrievalCheck<'a>,
     dir: &'a Path,
     samples: SamplesConfig,
     settings: Settings,
@@ -102,11 +102,11 @@ struct MeasureJob<'a> {
 
 impl InferenceJob for MeasureJob<'_> {
     type Output = Measured;
-    type Error = anyhow::Error;
+    type Error = Error;
 
     fn run<B: Backend>(self, device: B::Device) -> Result<Measured> {
         let check = self.check;
-        let dataset = &check.loaded.dataset;
+        let dataset = check.dataset;
         let generator = Generator::new(dataset, self.samples)?;
         let recommender = Recommender::<B>::load(self.dir, &generator, self.settings, &device)?;
         let options = EvaluateOptions {
@@ -124,7 +124,7 @@ impl InferenceJob for MeasureJob<'_> {
         let metric = |name: &str| {
             metrics
                 .get(&format!("{name}@{}", check.k))
-                .ok_or_else(|| anyhow::anyhow!("the evaluation has no {name}@{}", check.k))
+                .ok_or_else(|| Error::Internal(format!("the evaluation has no {name}@{}", check.k)))
         };
         Ok(Measured {
             ndcg: metric("ndcg")?,

@@ -7,11 +7,11 @@ mod download;
 mod evaluate;
 mod prepare;
 mod recommend;
+mod report;
 mod run;
 mod samples;
 mod stats;
 mod train;
-mod validation;
 
 use std::io::Write;
 use std::sync::Arc;
@@ -28,6 +28,7 @@ use crate::settings::DataSettings;
 pub fn run(cli: &Cli) -> Result<()> {
     match &cli.command {
         Command::Run(args) => run::run(&cli.global, args),
+        Command::Report(args) => report::run(args),
         Command::Stats(args) => stats::run(&cli.global, args),
         Command::Prepare(args) => prepare::run(&cli.global, args),
         Command::Samples(args) => samples::run(&cli.global, args),
@@ -41,8 +42,8 @@ pub fn run(cli: &Cli) -> Result<()> {
     }
 }
 
-/// Loads (from the cache when possible) the dataset `data` names.
-pub fn load_dataset(global: &GlobalArgs, data: &DataSettings) -> Result<Loaded> {
+/// Where datasets are found and cached, as the global flags say.
+pub fn load_options(global: &GlobalArgs) -> LoadOptions {
     let cache = (!global.no_cache).then(|| {
         DatasetCache::new(
             global
@@ -51,11 +52,19 @@ pub fn load_dataset(global: &GlobalArgs, data: &DataSettings) -> Result<Loaded> 
                 .unwrap_or_else(recalign_data::cache::default_dir),
         )
     });
-    let options = LoadOptions {
+    LoadOptions {
         data_dir: spec::data_dir(global.data_dir.as_deref()),
-        items: data.items.clone(),
+        items: None,
         cache,
         progress: Arc::new(FileBar::new(global.quiet)),
+    }
+}
+
+/// Loads (from the cache when possible) the dataset `data` names.
+pub fn load_dataset(global: &GlobalArgs, data: &DataSettings) -> Result<Loaded> {
+    let options = LoadOptions {
+        items: data.items.clone(),
+        ..load_options(global)
     };
     let loaded = recalign_data::load(&data.spec, &data.prepare, &options)?;
     tracing::info!(

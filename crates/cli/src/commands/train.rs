@@ -10,13 +10,13 @@ use burn::tensor::backend::AutodiffBackend;
 use indicatif::ProgressBar;
 use recalign_data::Loaded;
 use recalign_data::Split;
+use recalign_experiment::RetrievalCheck;
 use recalign_runtime::TrainingJob;
 use recalign_samples::{Generator, SamplesConfig, WriteOptions};
 use recalign_train::{
     BEST_DIR, BoxError, Measured, Observer, Plan, RunOptions, StepReport, TrainSummary, ValidReport,
 };
 
-use super::validation::RetrievalCheck;
 use crate::args::{GlobalArgs, SampleStyleArgs, TrainArgs};
 use crate::progress;
 use crate::settings::SamplesFrom;
@@ -47,9 +47,9 @@ pub fn run(global: &GlobalArgs, args: &TrainArgs) -> Result<()> {
         }
     };
     // Refused here, before any training, when its settings are impossible.
-    let check = match loaded {
+    let check = match &loaded {
         Some(loaded) => RetrievalCheck::new(
-            loaded,
+            &loaded.dataset,
             fallback_samples,
             &settings.config,
             args.model.device,
@@ -144,12 +144,12 @@ fn print_summary(summary: &TrainSummary, out_dir: &Path) -> Result<()> {
     Ok(())
 }
 
-struct Job {
+struct Job<'d> {
     options: RunOptions,
-    bar: TrainBar,
+    bar: TrainBar<'d>,
 }
 
-impl TrainingJob for Job {
+impl TrainingJob for Job<'_> {
     type Output = TrainSummary;
     type Error = recalign_train::Error;
 
@@ -165,17 +165,17 @@ impl TrainingJob for Job {
 
 /// Steps, loss, tokens/s and ETA on stderr; validation losses and
 /// retrieval checks as log lines.
-struct TrainBar {
+struct TrainBar<'d> {
     bar: ProgressBar,
     tokens: usize,
     seconds: f64,
     loss: Option<f64>,
-    check: Option<RetrievalCheck>,
+    check: Option<RetrievalCheck<'d>>,
     best: Option<f64>,
 }
 
-impl TrainBar {
-    fn new(quiet: bool, check: Option<RetrievalCheck>) -> Self {
+impl<'d> TrainBar<'d> {
+    fn new(quiet: bool, check: Option<RetrievalCheck<'d>>) -> Self {
         TrainBar {
             bar: progress::bar(
                 quiet,
@@ -191,7 +191,7 @@ impl TrainBar {
     }
 }
 
-impl Observer for TrainBar {
+impl Observer for TrainBar<'_> {
     fn started(&mut self, plan: &Plan) {
         self.bar.set_length(plan.total_steps);
         self.bar.set_position(plan.start_step);

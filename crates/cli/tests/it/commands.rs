@@ -2,22 +2,7 @@
 
 use predicates::prelude::*;
 
-use crate::util::{fails, recalign, shared_data, succeeds, write_fixture, writes_fresh};
-
-#[test]
-fn run_prepares_the_embedded_shop_and_writes_its_samples() {
-    let out = writes_fresh(
-        &["run"],
-        &[
-            "== data: synthetic ==",
-            "split          leave-one-out",
-            "== samples: ",
-            "[mlm · mlm-",
-            "[bpr · bpr-",
-        ],
-    );
-    assert!(out.path().join("samples/train.jsonl").is_file());
-}
+use crate::util::{fails, recalign, shared_data, succeeds, write_fixture};
 
 /// `recalign stats ARGS` on the embedded shop, which succeeds.
 fn stats(args: &[&str]) -> std::process::Output {

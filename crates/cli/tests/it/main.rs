@@ -6,6 +6,7 @@ mod commands;
 mod download;
 mod layout;
 mod permissions;
+mod run;
 mod samples;
 mod train;
 mod util;
