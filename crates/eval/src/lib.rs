@@ -55,7 +55,10 @@ pub use diversity::Diversity;
 pub use error::{Error, Result};
 pub use evaluation::{Evaluation, UserRanking};
 pub use metrics::{DEFAULT_KS, RankingMetrics, RatingMetrics, Score, target_rank, top_k};
-pub use popularity::{Popularity, evaluate_popularity, evaluate_popularity_on};
+pub use popularity::{
+    Popularity, evaluate_mean_rating, evaluate_popularity, evaluate_popularity_on,
+    training_mean_rating,
+};
 pub use protocol::{Case, Protocol, ProtocolTask, Sampler, UserSample};
 pub use random::{random_expected, random_ranking};
 pub use report::{

@@ -79,3 +79,41 @@ pub fn evaluate_popularity_on<'d>(
     }
     Ok(evaluation)
 }
+
+/// The mean of the training split's ratings (`None` without any): the
+/// rating a model that knows nothing of the user or item predicts, and so
+/// the floor of rating prediction.
+pub fn training_mean_rating(dataset: &Dataset) -> Option<f64> {
+    let (mut sum, mut count) = (0.0, 0u64);
+    for user in dataset.users() {
+        for rating in dataset
+            .train_sequence(user)
+            .iter()
+            .filter_map(|e| e.rating())
+        {
+            sum += f64::from(rating);
+            count += 1;
+        }
+    }
+    (count > 0).then(|| sum / count as f64)
+}
+
+/// Evaluates the training mean rating as a prediction for every case of a
+/// rating `protocol` that `users` picks (all for `None`).
+pub fn evaluate_mean_rating<'d>(
+    dataset: &'d Dataset,
+    protocol: &'d Protocol,
+    users: Option<UserSample>,
+) -> Result<Evaluation<'d>> {
+    let mean = training_mean_rating(dataset).ok_or_else(|| {
+        Error::Protocol(format!(
+            "`{}` has no training ratings to average",
+            dataset.name
+        ))
+    })?;
+    let mut evaluation = Evaluation::new(dataset, protocol)?;
+    for case in protocol.sampled_cases(dataset, users) {
+        evaluation.record_rating(&case, mean)?;
+    }
+    Ok(evaluation)
+}

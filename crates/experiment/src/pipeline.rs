@@ -30,6 +30,10 @@ use crate::stage::{self, RUN_FORMAT, RunIdentity, StageRecord, StageState};
 use crate::validation::RetrievalCheck;
 use crate::{Error, Result};
 
+/// The report key of the rating floor: the training mean rating's RMSE
+/// and MAE on the same users.
+const TRAIN_MEAN: &str = "train_mean";
+
 /// Where and how an experiment runs.
 #[derive(Clone)]
 pub struct RunOptions {
@@ -466,15 +470,17 @@ fn run_cell(
             &report.metrics,
             report.users_evaluated,
         ));
-        if let Some(random) = report.extra.get("random_expected") {
-            let metrics: BTreeMap<String, f64> = serde_json::from_value(random.clone())
-                .map_err(|e| Error::Internal(e.to_string()))?;
-            rows.push(Row {
-                model: "random".into(),
-                task: task.name().into(),
-                metrics,
-                users: report.users_evaluated,
-            });
+        for (key, model) in [("random_expected", "random"), (TRAIN_MEAN, "train-mean")] {
+            if let Some(floor) = report.extra.get(key) {
+                let metrics: BTreeMap<String, f64> = serde_json::from_value(floor.clone())
+                    .map_err(|e| Error::Internal(e.to_string()))?;
+                rows.push(Row {
+                    model: model.into(),
+                    task: task.name().into(),
+                    metrics,
+                    users: report.users_evaluated,
+                });
+            }
         }
 
         if !task.ranks() {
@@ -739,6 +745,11 @@ impl InferenceJob for EvaluateJob<'_> {
         }
         if let Some(floors) = Floors::measure(dataset, protocol, options.users)? {
             floors.record(&mut report);
+        } else {
+            let mean = recalign_eval::evaluate_mean_rating(dataset, protocol, options.users)?;
+            let value =
+                serde_json::to_value(mean.metrics()).map_err(|e| Error::Internal(e.to_string()))?;
+            report.extra.insert(TRAIN_MEAN.into(), value);
         }
         if protocol.is_ranking() {
             outcome

@@ -18,7 +18,7 @@ use sha2::{Digest, Sha256};
 use crate::{Error, Result};
 
 /// Bumped when a stage's output changes meaning, so old outputs are redone.
-const STAGE_FORMAT: u32 = 1;
+const STAGE_FORMAT: u32 = 2;
 
 /// The run folder layout this recalign writes and reads.
 pub const RUN_FORMAT: u32 = 1;

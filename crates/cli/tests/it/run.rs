@@ -54,6 +54,7 @@ fn a_run_prints_the_table_writes_the_report_and_reuses_finished_stages() {
             "| most-popular | 1 |",
             "| sasrec | 1 |",
             "| model | seeds | RMSE | MAE |",
+            "| train-mean | 1 |",
             "stage times:",
             "train",
             "report: ",
@@ -102,6 +103,7 @@ fn a_run_prints_the_table_writes_the_report_and_reuses_finished_stages() {
             ("most-popular", "ranking"),
             ("sasrec", "ranking"),
             ("recalign", "rating"),
+            ("train-mean", "rating"),
         ]
     );
     // The model and the baselines were measured on the same 24 users.

@@ -247,3 +247,35 @@ fn ratings_are_evaluated_on_the_held_out_interaction() {
     assert!((report.metric("mae").unwrap() - absolute / n as f64).abs() < 1e-12);
     assert_eq!(report.metrics.len(), 2);
 }
+
+#[test]
+fn the_training_mean_rating_is_scored_by_hand() {
+    let data = shop();
+    // The mean, recomputed from the training sequences.
+    let ratings: Vec<f64> = data
+        .users()
+        .flat_map(|u| data.train_sequence(u).iter().filter_map(|e| e.rating()))
+        .map(f64::from)
+        .collect();
+    let mean = ratings.iter().sum::<f64>() / ratings.len() as f64;
+    assert_eq!(recalign_eval::training_mean_rating(data), Some(mean));
+    // Its RMSE and MAE over the test targets, by hand.
+    let protocol = Protocol::rating(Split::Test);
+    let targets: Vec<f64> = data
+        .held_out_all(Split::Test)
+        .filter_map(|h| h.target.rating())
+        .map(f64::from)
+        .collect();
+    let rmse =
+        (targets.iter().map(|t| (t - mean).powi(2)).sum::<f64>() / targets.len() as f64).sqrt();
+    let mae = targets.iter().map(|t| (t - mean).abs()).sum::<f64>() / targets.len() as f64;
+    let metrics = recalign_eval::evaluate_mean_rating(data, &protocol, None)
+        .unwrap()
+        .metrics();
+    assert!((metrics.get("rmse").unwrap() - rmse).abs() < 1e-12);
+    assert!((metrics.get("mae").unwrap() - mae).abs() < 1e-12);
+    // A rating floor predicts ratings, not rankings.
+    assert!(
+        recalign_eval::evaluate_mean_rating(data, &Protocol::retrieval(Split::Test), None).is_err()
+    );
+}
