@@ -223,6 +223,17 @@ pub struct Report {
 }
 
 impl Report {
+    /// Records in `extra` the seeded subset of users it was measured on
+    /// (`users_limit`, `users_seed`); nothing for every user.
+    pub fn record_users(&mut self, users: Option<crate::UserSample>) {
+        if let Some(sample) = users {
+            self.extra
+                .insert("users_limit".into(), serde_json::json!(sample.users));
+            self.extra
+                .insert("users_seed".into(), serde_json::json!(sample.seed));
+        }
+    }
+
     /// A report; `users` is (evaluated, skipped), and the split and speed are
     /// derived from `protocol` and `seconds`.
     pub fn new(

@@ -13,7 +13,7 @@ use std::time::Instant;
 use burn::tensor::backend::{AutodiffBackend, Backend};
 use recalign_baselines::{Model, ProgressEvent, Tested, TrainBackend};
 use recalign_data::{DatasetStats, LoadOptions, Loaded, Split};
-use recalign_eval::{ModelInfo, Protocol, Report, UserSample};
+use recalign_eval::{Protocol, Report, UserSample};
 use recalign_recommend::{EvaluateOptions, Floors, ModelDir, Recommender, Settings};
 use recalign_report::{
     CurvePoint, DatasetSummary, RESULTS_FORMAT, Results, Row, StageTime, Written,
@@ -23,7 +23,6 @@ use recalign_samples::{Generator, WriteOptions};
 use recalign_train::{
     BEST_DIR, BoxError, CURVES_FILE, Measured, ModelSource, Observer, Plan, StepReport,
 };
-use serde_json::json;
 
 use crate::config::{Cell, EvalTask, Experiment};
 use crate::stage::{self, RUN_FORMAT, RunIdentity, StageRecord, StageState};
@@ -726,23 +725,7 @@ impl InferenceJob for EvaluateJob<'_> {
             recalign_recommend::evaluate(&recommender, dataset, protocol, &options, &mut |done| {
                 monitor.progress(done as u64, total, "users")
             })?;
-        let config = recommender.model().config();
-        let info = ModelInfo::new("recalign-t5")
-            .with_path(model)
-            .with_description(format!(
-                "{} layers, d_model {}, vocab {}; {} beams",
-                config.num_layers, config.d_model, config.vocab_size, cell.evaluate.beams
-            ));
-        let mut report = outcome.evaluation.report(info);
-        for (name, value) in outcome.extra.iter() {
-            report.metrics.insert(name, value);
-        }
-        if let Some(sample) = options.users {
-            report
-                .extra
-                .insert("users_limit".into(), json!(sample.users));
-            report.extra.insert("users_seed".into(), json!(sample.seed));
-        }
+        let mut report = outcome.report(&recommender, model, options.users);
         if let Some(floors) = Floors::measure(dataset, protocol, options.users)? {
             floors.record(&mut report);
         } else {
@@ -798,12 +781,7 @@ fn run_baseline(
         &Default::default(),
     )?;
     let mut report = outcome.report.clone();
-    if let Some(sample) = tested.users {
-        report
-            .extra
-            .insert("users_limit".into(), json!(sample.users));
-        report.extra.insert("users_seed".into(), json!(sample.seed));
-    }
+    report.record_users(tested.users);
     outcome.write_rankings(dataset, &dir.join("rankings.jsonl"))?;
     report.write(&dir.join("report.json"))?;
     Ok(())

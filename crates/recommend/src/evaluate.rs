@@ -9,6 +9,7 @@
 //! same users, a random ranking's expectation).
 
 use std::fmt::Write as _;
+use std::path::Path;
 
 use burn::tensor::backend::Backend;
 use recalign_data::{Dataset, ItemIdx, Split};
@@ -40,6 +41,38 @@ pub struct Outcome<'d> {
     /// Rating protocol: RMSE and MAE of the argmax rating
     /// (`rmse_argmax`, `mae_argmax`), beside the expected rating's.
     pub extra: Metrics,
+}
+
+impl Outcome<'_> {
+    /// The report of `recommender`, loaded from `path`, evaluated on
+    /// `users`: its metrics with the rating protocol's extra ones, the model
+    /// described by its size and how it was asked, and the user subset.
+    pub fn report<B: Backend>(
+        &self,
+        recommender: &Recommender<'_, '_, B>,
+        path: &Path,
+        users: Option<UserSample>,
+    ) -> Report {
+        let config = recommender.model().config();
+        let asked = recommender.settings();
+        let model = ModelInfo::new("recalign-t5")
+            .with_path(path)
+            .with_description(format!(
+                "{} layers, d_model {}, vocab {}; {} beams, {:?} scoring, {} input tokens",
+                config.num_layers,
+                config.d_model,
+                config.vocab_size,
+                asked.beams,
+                asked.scoring,
+                asked.max_input_tokens,
+            ));
+        let mut report = self.evaluation.report(model);
+        for (name, value) in self.extra.iter() {
+            report.metrics.insert(name, value);
+        }
+        report.record_users(users);
+        report
+    }
 }
 
 /// Evaluates `recommender` on `dataset` under `protocol`, calling

@@ -9,11 +9,10 @@ use std::io::Write;
 use anyhow::Result;
 use burn::tensor::backend::Backend;
 use recalign_data::Loaded;
-use recalign_eval::{ModelInfo, Protocol, Report};
+use recalign_eval::{Protocol, Report};
 use recalign_recommend::{EvaluateOptions, Floors, ModelDir, Recommender, TrainedWith};
 use recalign_runtime::InferenceJob;
 use recalign_samples::{Generator, SamplesConfig};
-use serde_json::json;
 
 use crate::args::{EvaluateArgs, GlobalArgs, ModelArgs, SampleStyleArgs};
 use crate::progress;
@@ -93,29 +92,7 @@ impl InferenceJob for Job<'_> {
                 bar.set_position(done as u64)
             })?;
         bar.finish_and_clear();
-        let config = recommender.model().config();
-        let asked = recommender.settings();
-        let model = ModelInfo::new("recalign-t5")
-            .with_path(&args.model.model)
-            .with_description(format!(
-                "{} layers, d_model {}, vocab {}; {} beams, {:?} scoring, {} input tokens",
-                config.num_layers,
-                config.d_model,
-                config.vocab_size,
-                asked.beams,
-                asked.scoring,
-                asked.max_input_tokens,
-            ));
-        let mut report = outcome.evaluation.report(model);
-        for (name, value) in outcome.extra.iter() {
-            report.metrics.insert(name, value);
-        }
-        if let Some(sample) = options.users {
-            report
-                .extra
-                .insert("users_limit".into(), json!(sample.users));
-            report.extra.insert("users_seed".into(), json!(sample.seed));
-        }
+        let report = outcome.report(&recommender, &args.model.model, options.users);
         if let Some(path) = &args.outputs.rankings_out {
             let lines = outcome.evaluation.write_rankings(path)?;
             tracing::info!(path = %path.display(), lines, "rankings written");
