@@ -129,6 +129,7 @@ impl recalign_experiment::Monitor for StageBar {
     }
 
     fn progress(&mut self, done: u64, total: u64, message: &str) {
+        self.should_stop();
         if total > 0 && self.bar.length() != Some(total) {
             self.bar.set_length(total);
         }
@@ -147,7 +148,10 @@ impl recalign_experiment::Monitor for StageBar {
         if stop && !self.stopping {
             self.stopping = true;
             self.bar.suspend(|| {
-                eprintln!("stopping at the next checkpoint (Ctrl-C again to quit at once)")
+                eprintln!(
+                    "stopping: training at its next step, with a checkpoint; other stages \
+                     when they end (Ctrl-C again to quit at once)"
+                )
             });
         }
         stop

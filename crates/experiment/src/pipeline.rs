@@ -117,13 +117,14 @@ struct Stages<'m> {
 }
 
 impl Stages<'_> {
-    fn start(&mut self, name: &str, cell: &Cell) -> (StageInfo, Instant) {
+    /// Starts stage `name` of `cell` (empty for work shared by the run).
+    fn start(&mut self, name: &str, cell: &str) -> (StageInfo, Instant) {
         self.index += 1;
         let info = StageInfo {
             index: self.index,
             total: self.total,
             name: name.to_string(),
-            cell: cell.name.clone(),
+            cell: cell.to_string(),
         };
         self.monitor.stage_started(&info);
         (info, Instant::now())
@@ -178,8 +179,7 @@ pub fn run(
     };
 
     // Stage 1: the data, then every check, before the folder is touched.
-    let first = &experiment.cells[0];
-    let prepare = stages.start("prepare", first);
+    let prepare = stages.start("prepare", "");
     let mut datasets = Datasets { loaded: Vec::new() };
     for cell in &experiment.cells {
         let key = Datasets::key(cell);
@@ -244,7 +244,7 @@ pub fn run(
         results.push(cell_results);
     }
 
-    let report_stage = stages.start("report", first);
+    let report_stage = stages.start("report", "");
     let report = recalign_report::write(&results, &dir)?;
     stages.finish(report_stage, false);
     Ok(Finished {
@@ -348,7 +348,7 @@ fn run_cell(
     // Samples, shared by every cell with the same data and sample settings.
     let samples_key = stage::key("samples", &(&data_key, &cell.samples));
     let samples_dir = run_dir.join("samples").join(&samples_key);
-    let started = stages.start("samples", cell);
+    let started = stages.start("samples", &cell.name);
     let reused = stage::state(&samples_dir, &samples_key) == StageState::Done;
     if !reused {
         stage::clear(&samples_dir)?;
@@ -382,7 +382,7 @@ fn run_cell(
         ),
     );
     let model_dir = cell_dir.join("model");
-    let started = stages.start("train", cell);
+    let started = stages.start("train", &cell.name);
     let state = stage::state(&model_dir, &train_key);
     let reused = state == StageState::Done;
     if !reused {
@@ -444,7 +444,7 @@ fn run_cell(
             &(&train_key, task, protocol.to_string(), &cell.evaluate),
         );
         let eval_dir = cell_dir.join("eval").join(task.name());
-        let started = stages.start(&format!("evaluate {}", task.name()), cell);
+        let started = stages.start(&format!("evaluate {}", task.name()), &cell.name);
         let reused = stage::state(&eval_dir, &key) == StageState::Done;
         if !reused {
             stage::clear(&eval_dir)?;
@@ -502,7 +502,10 @@ fn run_cell(
                 run_dir
                     .join("baselines")
                     .join(format!("{}-{}-{key}", model.name(), task.name()));
-            let started = stages.start(&format!("baseline {} {}", model.name(), task.name()), cell);
+            let started = stages.start(
+                &format!("baseline {} {}", model.name(), task.name()),
+                &cell.name,
+            );
             let reused = stage::state(&base_dir, &key) == StageState::Done;
             if !reused {
                 stage::clear(&base_dir)?;
