@@ -133,6 +133,38 @@ pub enum Command {
         #[command(subcommand)]
         command: DataCommand,
     },
+
+    /// Item identifiers: inspect semantic codes.
+    Ids {
+        /// What to do with identifiers.
+        #[command(subcommand)]
+        command: IdsCommand,
+    },
+}
+
+/// `recalign ids …`
+#[derive(Debug, Subcommand)]
+pub enum IdsCommand {
+    /// Print an item's semantic code and the items that share its first
+    /// one, two, … codes, with titles, to judge whether the codes group
+    /// alike items. The dataset must be prepared with
+    /// `--id-scheme semantic` (or `id_scheme = "semantic"` in --config).
+    Show(IdsShowArgs),
+}
+
+/// `recalign ids show`
+#[derive(Debug, Args)]
+pub struct IdsShowArgs {
+    /// The item: its raw id (an ASIN) or its identifier (`<a_12><b_3>…`).
+    pub item: String,
+
+    /// The dataset.
+    #[command(flatten)]
+    pub dataset: DatasetArgs,
+
+    /// Items listed per shared prefix
+    #[arg(long, default_value_t = 10, help_heading = "Options")]
+    pub limit: usize,
 }
 
 /// `recalign data …`

@@ -5,8 +5,7 @@
 
 use recalign_baselines::SasRecLoss;
 use recalign_data::{Amazon, IdScheme, Split, TieRule};
-use recalign_eval::Protocol;
-use recalign_samples::{SamplesConfig, Style};
+use recalign_samples::Style;
 use recalign_t5::Preset;
 use recalign_train::OptimizerConfig;
 
@@ -57,6 +56,9 @@ choice! {
         Sequential => IdScheme::Sequential,
         /// Seeded random numbers, each one dedicated token (`<i_704>`)
         Atomic => IdScheme::Atomic,
+        /// Residual k-means codes of item features, one token per level
+        /// (`<a_12><b_3><c_200><d_0>`; settings in `[prepare.semantic]`)
+        Semantic => IdScheme::Semantic,
     }
 }
 
@@ -152,40 +154,22 @@ choice! {
     }
 }
 
-/// What a model is evaluated on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum EvalTask {
-    /// Full ranking of the catalogue
-    Retrieval,
-    /// 1 target + 99 seeded negatives (the ranking samples' lists)
-    Ranking,
-    /// The held-out rating
-    Rating,
+choice! {
+    /// What a model is evaluated on.
+    EvalTask => recalign_recommend::EvalTask {
+        /// Full ranking of the catalogue
+        Retrieval => recalign_recommend::EvalTask::Retrieval,
+        /// 1 target + 99 seeded negatives (the ranking samples' lists)
+        Ranking => recalign_recommend::EvalTask::Ranking,
+        /// The held-out rating
+        Rating => recalign_recommend::EvalTask::Rating,
+    }
 }
 
 impl EvalTask {
-    /// The protocol of this task on `split`; ranking lists are those of
-    /// ranking samples written with `samples`.
-    pub fn protocol(
-        self,
-        split: Split,
-        exclude_history: bool,
-        samples: &SamplesConfig,
-    ) -> Protocol {
-        match self {
-            EvalTask::Retrieval => Protocol::retrieval_with(split, exclude_history),
-            EvalTask::Ranking => recalign_recommend::ranking_protocol(split, samples),
-            EvalTask::Rating => Protocol::rating(split),
-        }
-    }
-
-    /// Its name, as on the command line.
-    pub fn name(self) -> &'static str {
-        match self {
-            EvalTask::Retrieval => "retrieval",
-            EvalTask::Ranking => "ranking",
-            EvalTask::Rating => "rating",
-        }
+    /// The library's task.
+    pub fn task(self) -> recalign_recommend::EvalTask {
+        self.into()
     }
 }
 
@@ -208,7 +192,13 @@ mod tests {
         assert_eq!(names::<Ties>(), ["file-order", "item-id", "shuffle"]);
         assert_eq!(
             names::<Ids>(),
-            ["random", "sequential-train", "sequential", "atomic"]
+            [
+                "random",
+                "sequential-train",
+                "sequential",
+                "atomic",
+                "semantic"
+            ]
         );
         assert_eq!(names::<SampleStyle>(), ["informative", "p5"]);
         assert_eq!(
@@ -238,6 +228,7 @@ mod tests {
         agree::<SampleStyle, Style>(Style::name);
         agree::<SampleTask, recalign_samples::Task>(recalign_samples::Task::name);
         agree::<AmazonSet, Amazon>(Amazon::name);
+        agree::<EvalTask, recalign_recommend::EvalTask>(recalign_recommend::EvalTask::name);
         agree::<ModelPreset, Preset>(Preset::name);
         assert_eq!(Split::from(HeldOut::Valid), Split::Valid);
         assert_eq!(HeldOut::from_str("validation", false), Ok(HeldOut::Valid));

@@ -218,6 +218,7 @@ impl ProtocolArgs {
     /// with `samples`.
     pub fn protocol(&self, samples: &SamplesConfig) -> Protocol {
         self.task
+            .task()
             .protocol(self.split.into(), self.exclude_history, samples)
     }
 }
@@ -355,6 +356,7 @@ mod tests {
                 id_scheme: IdScheme::SequentialTrain,
                 seed: 7,
                 max_history: 50,
+                semantic: Default::default(),
             }
         );
     }

@@ -26,7 +26,7 @@ use crate::prepare::PrepareConfig;
 use crate::spec::Source;
 
 /// Bump when [`Dataset`]'s layout or preparation's meaning changes.
-pub const FORMAT_VERSION: u32 = 1;
+pub const FORMAT_VERSION: u32 = 2;
 
 const MAGIC: &[u8; 16] = b"RECALIGN-DATASET";
 const HEADER_LEN: usize = 16 + 4 + 32 + 32 + 8;

@@ -16,6 +16,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::ids::IdScheme;
 use crate::prepare::{PrepareConfig, PrepareReport};
 use crate::source::{Feedback, ItemMetadata};
 
@@ -183,14 +184,22 @@ impl Dataset {
         &self.items
     }
 
-    /// The identifiers a tokenizer must keep as whole tokens (every item's,
-    /// in catalogue order, when the scheme has [dedicated
-    /// tokens](crate::IdScheme::dedicated_tokens); none otherwise).
+    /// The tokens a tokenizer must keep whole: every item's identifier, in
+    /// catalogue order, for `atomic`; every code token in use, by level and
+    /// code, for `semantic`; none for digit identifiers.
     pub fn whole_tokens(&self) -> Vec<&str> {
-        if self.config.id_scheme.dedicated_tokens() {
-            self.items.iter().map(|i| i.identifier.as_str()).collect()
-        } else {
-            Vec::new()
+        match self.config.id_scheme {
+            IdScheme::Atomic => self.items.iter().map(|i| i.identifier.as_str()).collect(),
+            IdScheme::Semantic => {
+                let mut tokens = std::collections::BTreeMap::new();
+                for item in &self.items {
+                    for token in crate::codes::tokens(&item.identifier) {
+                        tokens.insert(crate::codes::parse_token(token), token);
+                    }
+                }
+                tokens.into_values().collect()
+            }
+            _ => Vec::new(),
         }
     }
 

@@ -14,6 +14,7 @@
 //! | `sequential-train` | first appearance over training prefixes (users in index order), then validation items, then test items (OpenP5's fix) | none from held-out order |
 //! | `sequential` | first appearance over whole sequences, as P5 did | **leaks**: for comparison with P5 only; a warning is logged |
 //! | `atomic` (default) | `random`'s numbers written as one dedicated token each, `<i_704>` | none |
+//! | `semantic` | residual k-means codes of item features, one token per level, `<a_12><b_3><c_200><d_0>` ([`crate::codes`]) | none: features use the training split only |
 //!
 //! Digit identifiers are read one digit per token (`▁ 7 0 4`), so a model
 //! trained from scratch must learn thousands of arbitrary digit strings; an
@@ -76,15 +77,19 @@ pub enum IdScheme {
     /// (the default: measured best, see the module docs).
     #[default]
     Atomic,
+    /// Residual k-means codes over item features, one dedicated token per
+    /// level (`<a_12><b_3><c_200><d_0>`; see [`crate::codes`]).
+    Semantic,
 }
 
 impl IdScheme {
     /// Every scheme.
-    pub const ALL: [IdScheme; 4] = [
+    pub const ALL: [IdScheme; 5] = [
         IdScheme::Random,
         IdScheme::SequentialTrain,
         IdScheme::Sequential,
         IdScheme::Atomic,
+        IdScheme::Semantic,
     ];
 
     /// The name used on the command line and in config files.
@@ -94,13 +99,14 @@ impl IdScheme {
             IdScheme::SequentialTrain => "sequential-train",
             IdScheme::Sequential => "sequential",
             IdScheme::Atomic => "atomic",
+            IdScheme::Semantic => "semantic",
         }
     }
 
     /// Whether every identifier is a dedicated token that a tokenizer must
     /// keep whole (and a model must have an embedding row for).
     pub fn dedicated_tokens(self) -> bool {
-        matches!(self, IdScheme::Atomic)
+        matches!(self, IdScheme::Atomic | IdScheme::Semantic)
     }
 
     /// Whether the scheme leaks held-out items into identifiers.
@@ -123,15 +129,17 @@ pub fn seeded_rng(seed: u64, stream: &str) -> ChaCha8Rng {
     ChaCha8Rng::from_seed(hasher.finalize().into())
 }
 
-/// Assigns identifiers to `num_items` items (indexed as in the catalogue,
-/// i.e. sorted by raw id). `sequences` gives each user's chronological item
-/// indices in user order.
+/// Assigns numbered identifiers to `num_items` items (indexed as in the
+/// catalogue, i.e. sorted by raw id). `sequences` gives each user's
+/// chronological item indices in user order. `semantic` codes are made by
+/// [`crate::codes::assign`] from item features; asked here, it numbers items
+/// as `random` does.
 pub fn assign<'a, I>(scheme: IdScheme, seed: u64, num_items: usize, sequences: I) -> Vec<String>
 where
     I: Iterator<Item = &'a [u32]> + Clone,
 {
     let numbers: Vec<usize> = match scheme {
-        IdScheme::Random | IdScheme::Atomic => {
+        IdScheme::Random | IdScheme::Atomic | IdScheme::Semantic => {
             let mut perm: Vec<usize> = (1..=num_items).collect();
             perm.shuffle(&mut seeded_rng(seed, "item-identifiers"));
             perm
@@ -243,7 +251,7 @@ mod tests {
         }
         assert_eq!(
             "p5".parse::<IdScheme>().unwrap_err(),
-            "unknown id scheme `p5` (random, sequential-train, sequential, atomic)"
+            "unknown id scheme `p5` (random, sequential-train, sequential, atomic, semantic)"
         );
         assert_eq!(
             "time".parse::<crate::TieRule>().unwrap_err(),

@@ -35,6 +35,7 @@
 
 pub mod cache;
 pub mod candidates;
+pub mod codes;
 pub mod dataset;
 pub mod error;
 pub mod export;
@@ -50,6 +51,7 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 pub use cache::{CacheKey, DatasetCache};
+pub use codes::{CodeReport, FeatureKind, SemanticConfig};
 pub use dataset::{Dataset, Event, HeldOut, Item, ItemIdx, Split, UserIdx};
 pub use error::{Error, Result};
 pub use ids::IdScheme;

@@ -18,7 +18,9 @@
 //!    `&amp;`) and whitespace-normalised; an empty title is unknown. An item
 //!    without a title is shown by its identifier only in later stages; the
 //!    count is in the stats.
-//! 4. **Identifiers** by [`IdScheme`] (seeded random by default).
+//! 4. **Identifiers** by [`IdScheme`] (`atomic` by default); `semantic`
+//!    codes come from item features and the training split only
+//!    ([`crate::codes`]).
 //!
 //! The leave-one-out split is then a view over each sequence (see
 //! [`crate::dataset`]).
@@ -29,6 +31,7 @@ use rand::Rng;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
+use crate::codes::{self, CodeReport, SemanticConfig};
 use crate::dataset::{Dataset, Event, Item, ItemIdx};
 use crate::error::{Error, FileErrors, Result};
 use crate::ids::{self, IdScheme, seeded_rng};
@@ -86,6 +89,9 @@ pub struct PrepareConfig {
     pub seed: u64,
     /// Most recent history items a model sees (paper §9.2 #5: 20, as TIGER).
     pub max_history: usize,
+    /// How `semantic` identifiers are made (`[prepare.semantic]`; read only
+    /// with `id_scheme = "semantic"`).
+    pub semantic: SemanticConfig,
 }
 
 impl Default for PrepareConfig {
@@ -97,6 +103,7 @@ impl Default for PrepareConfig {
             id_scheme: IdScheme::Atomic,
             seed: 42,
             max_history: 20,
+            semantic: SemanticConfig::default(),
         }
     }
 }
@@ -115,7 +122,23 @@ impl PrepareConfig {
                 "prepare.max_history must be at least 1".to_string(),
             ));
         }
-        Ok(())
+        self.semantic.validate()
+    }
+
+    /// The identifier scheme in words: its name, with the code settings for
+    /// `semantic` (`semantic (collab, 3×256 + separator)`).
+    pub fn identifiers(&self) -> String {
+        match self.id_scheme {
+            IdScheme::Semantic => format!("semantic ({})", self.semantic.describe()),
+            scheme => scheme.to_string(),
+        }
+    }
+
+    /// What decides every item's identifier, in words: [`Self::identifiers`]
+    /// and the seed. A model trained on one dataset's identifiers can read
+    /// another's only when these agree.
+    pub fn identifier_key(&self) -> String {
+        format!("{}, seed {}", self.identifiers(), self.seed)
     }
 
     /// Reads the `[prepare]` table of a TOML file (other tables belong to
@@ -153,7 +176,7 @@ pub struct TieReport {
 }
 
 /// What preparation did to the raw data.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct PrepareReport {
     /// The files read (empty for generated data).
     pub source_files: Vec<String>,
@@ -181,6 +204,8 @@ pub struct PrepareReport {
     pub items_without_metadata: usize,
     /// Metadata lines that could not be used.
     pub skipped_metadata: SkippedLines,
+    /// The semantic codes' figures (`semantic` identifiers only).
+    pub codes: Option<CodeReport>,
 }
 
 /// Prepares `raw` under `config`.
@@ -362,7 +387,15 @@ pub fn prepare(name: &str, raw: RawData, config: &PrepareConfig) -> Result<Datas
     let sequences = offsets
         .windows(2)
         .map(|w| &item_seq[w[0] as usize..w[1] as usize]);
-    let identifiers = ids::assign(config.id_scheme, config.seed, items.len(), sequences);
+    let identifiers = if config.id_scheme == IdScheme::Semantic {
+        let train = sequences.map(|s| &s[..s.len().saturating_sub(2)]);
+        let (identifiers, codes) =
+            codes::assign(&items, train, &config.semantic, config.seed, name)?;
+        report.codes = Some(codes);
+        identifiers
+    } else {
+        ids::assign(config.id_scheme, config.seed, items.len(), sequences)
+    };
     for (item, id) in items.iter_mut().zip(identifiers) {
         item.identifier = id;
     }

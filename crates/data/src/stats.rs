@@ -202,6 +202,40 @@ impl DatasetStats {
     }
 }
 
+/// The semantic codes' figures: per level, how evenly codes are used, and
+/// how many items needed the separating level.
+fn write_codes(f: &mut fmt::Formatter<'_>, codes: &crate::codes::CodeReport) -> fmt::Result {
+    let fallback = |what: &str, n: Option<usize>| n.map(|n| format!("; {n} items without {what}"));
+    writeln!(
+        f,
+        "codes          {}, {}-d features{}{}",
+        codes.config.describe(),
+        codes.width,
+        fallback("text", codes.items_without_text).unwrap_or_default(),
+        fallback("a training interaction", codes.items_without_interactions).unwrap_or_default(),
+    )?;
+    for (level, usage) in codes.levels.iter().enumerate() {
+        writeln!(
+            f,
+            "  level {}      {} of {} codes used, perplexity {:.1}, largest {} items; {} distinct prefixes",
+            (b'a' + level as u8) as char,
+            usage.used,
+            codes.config.codebook,
+            usage.perplexity,
+            usage.largest,
+            thousands(usage.prefixes)
+        )?;
+    }
+    writeln!(
+        f,
+        "  collisions   {} items ({:.1} %) share all {} codes with another; the separating level uses {} codes",
+        thousands(codes.colliding_items),
+        100.0 * codes.collision_rate,
+        codes.levels.len(),
+        codes.separator_codes
+    )
+}
+
 fn pct(part: usize, whole: usize) -> String {
     if whole == 0 {
         "0.0 %".to_string()
@@ -229,6 +263,9 @@ impl fmt::Display for DatasetStats {
             c.seed,
             c.max_history
         )?;
+        if let Some(codes) = &p.codes {
+            write_codes(f, codes)?;
+        }
         writeln!(f)?;
         writeln!(f, "users          {:>10}", thousands(self.users))?;
         writeln!(f, "items          {:>10}", thousands(self.items))?;

@@ -40,6 +40,7 @@ use std::path::{Path, PathBuf};
 
 use recalign_baselines::{BaselineConfig, Model};
 use recalign_data::{DatasetSpec, PrepareConfig, Split};
+pub use recalign_recommend::EvalTask;
 use recalign_runtime::DeviceChoice;
 use recalign_samples::{PerUser, SamplesConfig, Task};
 use recalign_t5::Preset;
@@ -69,34 +70,6 @@ const KEYS: &[&str] = &[
     "baselines",
     "grid",
 ];
-
-/// A task the fine-tuned model is evaluated on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum EvalTask {
-    /// Next-item retrieval over the whole catalogue (constrained beams).
-    Retrieval,
-    /// Ranking seeded 1 + N candidate lists.
-    Ranking,
-    /// Rating prediction.
-    Rating,
-}
-
-impl EvalTask {
-    /// Its name in files and reports.
-    pub fn name(self) -> &'static str {
-        match self {
-            EvalTask::Retrieval => "retrieval",
-            EvalTask::Ranking => "ranking",
-            EvalTask::Rating => "rating",
-        }
-    }
-
-    /// Whether it ranks items (and so has baselines).
-    pub fn ranks(self) -> bool {
-        self != EvalTask::Rating
-    }
-}
 
 /// The `[evaluate]` table.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -20,9 +20,7 @@ use recalign_report::{
 };
 use recalign_runtime::{InferenceJob, TrainingJob};
 use recalign_samples::{Generator, WriteOptions};
-use recalign_train::{
-    BEST_DIR, BoxError, CURVES_FILE, Measured, ModelSource, Observer, Plan, StepReport,
-};
+use recalign_train::{BEST_DIR, BoxError, Measured, ModelSource, Observer, Plan, StepReport};
 
 use crate::config::{Cell, EvalTask, Experiment};
 use crate::stage::{self, RUN_FORMAT, RunIdentity, StageRecord, StageState};
@@ -88,7 +86,14 @@ pub struct Finished {
 
 /// The datasets of an experiment, prepared once per distinct setting.
 struct Datasets {
-    loaded: Vec<(String, Loaded)>,
+    prepared: Vec<Prepared>,
+}
+
+/// One prepared dataset, its key and its statistics (computed once).
+struct Prepared {
+    key: String,
+    loaded: Loaded,
+    stats: DatasetStats,
 }
 
 impl Datasets {
@@ -97,14 +102,12 @@ impl Datasets {
         stage::key("prepare", &(&cell.dataset, &cell.items, &cell.prepare))
     }
 
-    fn get(&self, cell: &Cell) -> &Loaded {
+    fn get(&self, cell: &Cell) -> &Prepared {
         let key = Self::key(cell);
-        &self
-            .loaded
+        self.prepared
             .iter()
-            .find(|(k, _)| *k == key)
+            .find(|p| p.key == key)
             .expect("every cell's dataset is loaded before its stages")
-            .1
     }
 }
 
@@ -180,10 +183,12 @@ pub fn run(
 
     // Stage 1: the data, then every check, before the folder is touched.
     let prepare = stages.start("prepare", "");
-    let mut datasets = Datasets { loaded: Vec::new() };
+    let mut datasets = Datasets {
+        prepared: Vec::new(),
+    };
     for cell in &experiment.cells {
         let key = Datasets::key(cell);
-        if datasets.loaded.iter().any(|(k, _)| *k == key) {
+        if datasets.prepared.iter().any(|p| p.key == key) {
             continue;
         }
         let load = LoadOptions {
@@ -191,12 +196,13 @@ pub fn run(
             ..options.load.clone()
         };
         let loaded = recalign_data::load(&cell.dataset, &cell.prepare, &load)?;
-        datasets.loaded.push((key, loaded));
+        let stats = DatasetStats::compute(&loaded.dataset);
+        datasets.prepared.push(Prepared { key, loaded, stats });
     }
     for cell in &experiment.cells {
-        check(cell, &datasets.get(cell).dataset)?;
+        check(cell, &datasets.get(cell).loaded.dataset)?;
     }
-    let all_cached = datasets.loaded.iter().all(|(_, l)| l.from_cache);
+    let all_cached = datasets.prepared.iter().all(|p| p.loaded.from_cache);
     let prepare_seconds = stages.finish(prepare, false);
     let prepare_time = StageTime {
         name: if all_cached {
@@ -223,11 +229,10 @@ pub fn run(
     let pretty =
         serde_json::to_string_pretty(&settings).map_err(|e| Error::Internal(e.to_string()))?;
     recalign_runtime::write_atomically(&dir.join("settings.json"), pretty.as_bytes())?;
-    for (_, loaded) in &datasets.loaded {
-        let stats = DatasetStats::compute(&loaded.dataset);
-        let text =
-            serde_json::to_string_pretty(&stats).map_err(|e| Error::Internal(e.to_string()))?;
-        let path = dir.join(format!("dataset-{}.json", loaded.dataset.name));
+    for prepared in &datasets.prepared {
+        let text = serde_json::to_string_pretty(&prepared.stats)
+            .map_err(|e| Error::Internal(e.to_string()))?;
+        let path = dir.join(format!("dataset-{}.json", prepared.loaded.dataset.name));
         recalign_runtime::write_atomically(&path, text.as_bytes())?;
     }
 
@@ -238,8 +243,8 @@ pub fn run(
             false => dir.join("cells").join(cell_dir_name(&cell.name)),
         };
         stages.times = vec![prepare_time.clone()];
-        let loaded = datasets.get(cell);
-        let cell_results = run_cell(experiment, cell, loaded, &dir, &cell_dir, &mut stages)?;
+        let prepared = datasets.get(cell);
+        let cell_results = run_cell(experiment, cell, prepared, &dir, &cell_dir, &mut stages)?;
         cell_results.write(&cell_dir.join(recalign_report::RESULTS_FILE))?;
         results.push(cell_results);
     }
@@ -318,12 +323,11 @@ fn check(cell: &Cell, dataset: &recalign_data::Dataset) -> Result<()> {
 
 /// The protocol of `task` for `cell`.
 fn protocol(cell: &Cell, task: EvalTask) -> Protocol {
-    let split = cell.evaluate.split();
-    match task {
-        EvalTask::Retrieval => Protocol::retrieval_with(split, cell.evaluate.exclude_history),
-        EvalTask::Ranking => recalign_recommend::ranking_protocol(split, &cell.samples),
-        EvalTask::Rating => Protocol::rating(split),
-    }
+    task.protocol(
+        cell.evaluate.split(),
+        cell.evaluate.exclude_history,
+        &cell.samples,
+    )
 }
 
 /// The seeded users the cell is evaluated on, `None` for all.
@@ -337,12 +341,12 @@ fn users(cell: &Cell) -> Option<UserSample> {
 fn run_cell(
     experiment: &Experiment,
     cell: &Cell,
-    loaded: &Loaded,
+    prepared: &Prepared,
     run_dir: &Path,
     cell_dir: &Path,
     stages: &mut Stages<'_>,
 ) -> Result<Results> {
-    let dataset = &loaded.dataset;
+    let dataset = &prepared.loaded.dataset;
     let data_key = Datasets::key(cell);
 
     // Samples, shared by every cell with the same data and sample settings.
@@ -532,7 +536,7 @@ fn run_cell(
         }
     }
 
-    let stats = DatasetStats::compute(dataset);
+    let stats = &prepared.stats;
     let users_note = match users(cell) {
         Some(s) => format!("{} users drawn with seed {}", s.users, s.seed),
         None => "every user".to_string(),
@@ -551,11 +555,11 @@ fn run_cell(
             interactions: stats.interactions,
             density: stats.density,
             mean_length: stats.sequence_length.mean,
-            id_scheme: format!("{:?}", cell.prepare.id_scheme).to_lowercase(),
+            id_scheme: cell.prepare.identifiers(),
         },
         protocol: format!("leave-one-out, {users_note}; {}", protocols.join("; ")),
         rows,
-        curve: read_curve(&model_dir.join(CURVES_FILE))?,
+        curve: read_curve(&model_dir)?,
         stages: std::mem::take(&mut stages.times),
     })
 }
@@ -581,39 +585,19 @@ fn row(model: &str, task: EvalTask, metrics: &recalign_eval::Metrics, users: usi
     }
 }
 
-/// The training curve from `curves.csv` (empty when absent).
-fn read_curve(path: &Path) -> Result<Vec<CurvePoint>> {
-    let Ok(text) = std::fs::read_to_string(path) else {
-        return Ok(Vec::new());
-    };
-    let mut lines = text.lines();
-    let header: Vec<&str> = lines.next().unwrap_or_default().split(',').collect();
-    let column = |name: &str| header.iter().position(|h| *h == name);
-    let (step, seconds) = (column("step"), column("seconds"));
-    let (train, valid, ndcg) = (
-        column("train_loss"),
-        column("valid_loss"),
-        column("valid_ndcg"),
-    );
-    let mut points = Vec::new();
-    for (n, line) in lines.enumerate() {
-        let fields: Vec<&str> = line.split(',').collect();
-        let value = |at: Option<usize>| {
-            at.and_then(|i| fields.get(i))
-                .and_then(|f| f.parse::<f64>().ok())
-        };
-        let step = value(step).ok_or_else(|| {
-            Error::Internal(format!("{}: line {}: no step", path.display(), n + 2))
-        })?;
-        points.push(CurvePoint {
-            step: step as u64,
-            seconds: value(seconds).unwrap_or(0.0),
-            train_loss: value(train),
-            valid_loss: value(valid),
-            valid_ndcg: value(ndcg),
-        });
-    }
-    Ok(points)
+/// The learning curve of the model trained in `dir`, as the report
+/// draws it.
+fn read_curve(dir: &Path) -> Result<Vec<CurvePoint>> {
+    Ok(recalign_train::read_curves(dir)?
+        .into_iter()
+        .map(|p| CurvePoint {
+            step: p.step,
+            seconds: p.seconds,
+            train_loss: p.train_loss,
+            valid_loss: p.valid_loss,
+            valid_ndcg: p.measured.map(|m| m.ndcg),
+        })
+        .collect())
 }
 
 /// Training on the cell's device, reporting to the monitor.

@@ -160,6 +160,7 @@ impl ModelDir {
                 .map_err(|e| invalid(&path, format!("not a samples manifest: {e}")))?;
             found.samples = manifest.config;
             found.dataset = manifest.dataset;
+            found.identifiers = manifest.identifiers;
             found.manifest = Some(path);
         }
         if let Some(path) = self.find_up(Path::new(ModelFile::TrainingRecord.name())) {
@@ -198,6 +199,9 @@ pub struct TrainedWith {
     pub record: Option<PathBuf>,
     /// The dataset named in the manifest.
     pub dataset: Option<String>,
+    /// How the training samples' item identifiers were made
+    /// (`recalign_data::PrepareConfig::identifier_key`), where recorded.
+    pub identifiers: Option<String>,
     /// The samples configuration (the default without a manifest).
     pub samples: SamplesConfig,
     /// The input budget in tokens; longer prompts keep their end.
@@ -210,6 +214,7 @@ impl Default for TrainedWith {
             manifest: None,
             record: None,
             dataset: None,
+            identifiers: None,
             samples: SamplesConfig::default(),
             max_input_tokens: DEFAULT_MAX_INPUT_TOKENS,
         }
@@ -234,6 +239,8 @@ struct TrainingLimits {
 #[derive(Debug, Deserialize)]
 struct SamplesManifest {
     dataset: Option<String>,
+    #[serde(default)]
+    identifiers: Option<String>,
     config: SamplesConfig,
     #[serde(default)]
     whole_tokens: Vec<String>,

@@ -157,6 +157,54 @@ pub fn evaluate<'d, B: Backend>(
     Ok(Outcome { evaluation, extra })
 }
 
+/// A task a fine-tuned model is evaluated on, with its protocol: the one
+/// definition `recalign evaluate` and experiments share.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum EvalTask {
+    /// Next-item retrieval over the whole catalogue (constrained beams).
+    Retrieval,
+    /// Ranking seeded 1 + N candidate lists (the ranking samples' lists).
+    Ranking,
+    /// Rating prediction.
+    Rating,
+}
+
+impl EvalTask {
+    /// Every task.
+    pub const ALL: [EvalTask; 3] = [EvalTask::Retrieval, EvalTask::Ranking, EvalTask::Rating];
+
+    /// Its name in files, reports and on the command line.
+    pub fn name(self) -> &'static str {
+        match self {
+            EvalTask::Retrieval => "retrieval",
+            EvalTask::Ranking => "ranking",
+            EvalTask::Rating => "rating",
+        }
+    }
+
+    /// Whether it ranks items (and so has ranking baselines and floors).
+    pub fn ranks(self) -> bool {
+        self != EvalTask::Rating
+    }
+
+    /// The protocol of this task on `split`: retrieval over the catalogue
+    /// (history items excluded or not), the lists of ranking samples
+    /// written with `samples`, or the held-out rating.
+    pub fn protocol(
+        self,
+        split: Split,
+        exclude_history: bool,
+        samples: &SamplesConfig,
+    ) -> Protocol {
+        match self {
+            EvalTask::Retrieval => Protocol::retrieval_with(split, exclude_history),
+            EvalTask::Ranking => ranking_protocol(split, samples),
+            EvalTask::Rating => Protocol::rating(split),
+        }
+    }
+}
+
 /// The ranking protocol on `split` over the lists ranking samples written
 /// with `samples` show: `samples.ranking.candidates` items (the target and
 /// uniform negatives) drawn with `samples.seed`. A fine-tuned model and the

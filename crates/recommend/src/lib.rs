@@ -25,7 +25,7 @@ pub mod evaluate;
 pub mod recommender;
 
 pub use error::{Error, Result};
-pub use evaluate::{EvaluateOptions, Floors, Outcome, evaluate, ranking_protocol};
+pub use evaluate::{EvalTask, EvaluateOptions, Floors, Outcome, evaluate, ranking_protocol};
 pub use recalign_decode::Scoring;
 pub use recalign_model_dir::{ModelDir, TrainedWith, trained_with};
 pub use recommender::{History, RATINGS, RatingPrediction, Recommendation, Recommender, Settings};

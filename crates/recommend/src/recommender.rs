@@ -111,6 +111,20 @@ impl<'g, 'd, B: Backend> Recommender<'g, 'd, B> {
         device: &B::Device,
     ) -> Result<Self> {
         let dir = ModelDir::open(dir)?;
+        let trained = dir.trained_with()?;
+        let here = generator.dataset().config.identifier_key();
+        if let (Some(theirs), Some(manifest)) = (&trained.identifiers, &trained.manifest)
+            && *theirs != here
+        {
+            return Err(Error::Mismatch {
+                path: manifest.clone(),
+                message: format!(
+                    "the model was trained on item identifiers `{theirs}`, but this dataset \
+                     is prepared with `{here}`: prepare it as the model's was \
+                     (prepare.id_scheme, [prepare.semantic], prepare.seed)"
+                ),
+            });
+        }
         let model = T5::load(dir.path(), device)?;
         let tokenizer = dir.load_tokenizer()?;
         Self::new(

@@ -259,3 +259,67 @@ fn bad_requests_and_mismatched_tokenizers_are_refused() {
         "{e}"
     );
 }
+
+#[test]
+fn semantic_codes_are_one_token_per_level_and_the_trie_is_that_deep() {
+    use recalign_data::{IdScheme, SemanticConfig};
+    let config = PrepareConfig {
+        id_scheme: IdScheme::Semantic,
+        semantic: SemanticConfig {
+            codebook: 8,
+            dims: 8,
+            ..SemanticConfig::default()
+        },
+        ..PrepareConfig::default()
+    };
+    let spec = DatasetSpec::Synthetic(SyntheticConfig {
+        seed: 5,
+        users: 120,
+    });
+    let data = recalign_data::load(&spec, &config, &LoadOptions::default())
+        .unwrap()
+        .dataset;
+    let generator = Generator::new(&data, SamplesConfig::default()).unwrap();
+    let whole: Vec<String> = data.whole_tokens().iter().map(|t| t.to_string()).collect();
+    let texts: Vec<String> = data
+        .users()
+        .take(60)
+        .map(|u| generator.prompt(Some(u), data.sequence(u), Query::Retrieval))
+        .collect();
+    let tokenizer = T5Tokenizer::train(
+        texts.iter(),
+        TrainOptions {
+            vocab_size: 400,
+            whole_tokens: whole.clone(),
+        },
+    )
+    .unwrap();
+    // In a prompt, between words and punctuation, each code is one token.
+    let prompt = &texts[0];
+    let pieces = tokenizer.pieces(prompt).unwrap();
+    let first = data.item(data.sequence(data.users().next().unwrap())[0].item);
+    for code in recalign_data::codes::tokens(&first.identifier) {
+        assert!(pieces.iter().any(|p| p == code), "{code} in {pieces:?}");
+    }
+    let rec = recommender(&generator, tokenizer.clone(), Settings::default());
+    let depth = config.semantic.levels + 1;
+    for (i, answer) in rec.answers().iter().enumerate() {
+        let item = data.item(ItemIdx(i as u32));
+        // The codes, then `</s>`.
+        assert_eq!(answer.len(), depth + 1, "{}: {answer:?}", item.identifier);
+        let codes: Vec<&str> = recalign_data::codes::tokens(&item.identifier).collect();
+        for (id, code) in answer.iter().zip(&codes) {
+            assert_eq!(tokenizer.token_id(code), Some(*id));
+        }
+    }
+    assert_eq!(rec.trie().len(), data.num_items());
+    assert_eq!(rec.trie().max_len(), depth + 1);
+    // Every retrieved item is a real one, found through the codes.
+    let user = data.users().next().unwrap();
+    let history = History {
+        user: Some(user),
+        events: data.train_sequence(user),
+    };
+    let found = rec.retrieve(&[history], 5, &[]).unwrap();
+    assert_eq!(found[0].len(), 5);
+}

@@ -11,6 +11,7 @@
 mod markdown;
 mod plots;
 mod results;
+mod seeds;
 
 use std::path::{Path, PathBuf};
 

@@ -8,6 +8,7 @@ use std::fmt::Write as _;
 use std::path::PathBuf;
 
 use crate::Results;
+use crate::seeds::{self, Line, mean_std};
 
 /// Tasks in the order the paper reports them.
 const TASKS: &[&str] = &["retrieval", "ranking", "rating"];
@@ -64,6 +65,9 @@ fn datasets(results: &[Results]) -> Vec<&str> {
 
 fn dataset_section(out: &mut String, cells: &[&Results]) {
     let d = &cells[0].dataset;
+    let mut identifiers: Vec<&str> = cells.iter().map(|c| c.dataset.id_scheme.as_str()).collect();
+    identifiers.sort_unstable();
+    identifiers.dedup();
     let _ = writeln!(out, "## {}\n", d.name);
     let _ = writeln!(
         out,
@@ -73,7 +77,12 @@ fn dataset_section(out: &mut String, cells: &[&Results]) {
     let _ = writeln!(
         out,
         "| {} | {} | {} | {:.5} | {:.2} | {} |\n",
-        d.users, d.items, d.interactions, d.density, d.mean_length, d.id_scheme
+        d.users,
+        d.items,
+        d.interactions,
+        d.density,
+        d.mean_length,
+        identifiers.join("; ")
     );
     let mut protocols: Vec<&str> = cells.iter().map(|c| c.protocol.as_str()).collect();
     protocols.sort_unstable();
@@ -89,46 +98,10 @@ fn dataset_section(out: &mut String, cells: &[&Results]) {
     }
 }
 
-/// A model's values of one metric: one per seed.
-type Samples = BTreeMap<u64, f64>;
-
-/// One table row: a label and its metrics' values over seeds.
-struct Line {
-    label: String,
-    metrics: BTreeMap<String, Samples>,
-}
-
-/// The rows of `task` over `cells`: recalign once per variant, every other
-/// model once (a baseline shared by cells of one seed counts once).
+/// The lines of `task` over `cells`: recalign's variants first, in order
+/// of appearance; then the rest.
 fn lines(cells: &[&Results], task: &str) -> Vec<Line> {
-    let mut lines: Vec<Line> = Vec::new();
-    for cell in cells {
-        for row in cell.rows.iter().filter(|r| r.task == task) {
-            let label = match (row.model.as_str(), cell.variant.as_str()) {
-                ("recalign", "") => "recalign".to_string(),
-                ("recalign", variant) => format!("recalign · {variant}"),
-                (model, _) => model.to_string(),
-            };
-            let index = match lines.iter().position(|l| l.label == label) {
-                Some(i) => i,
-                None => {
-                    lines.push(Line {
-                        label,
-                        metrics: BTreeMap::new(),
-                    });
-                    lines.len() - 1
-                }
-            };
-            for (name, value) in &row.metrics {
-                lines[index]
-                    .metrics
-                    .entry(name.clone())
-                    .or_default()
-                    .insert(cell.seed, *value);
-            }
-        }
-    }
-    // recalign's variants first, in order of appearance; then the rest.
+    let mut lines = seeds::lines(cells, task);
     lines.sort_by_key(|l| !l.label.starts_with("recalign"));
     lines
 }
@@ -145,16 +118,6 @@ fn columns(lines: &[Line]) -> Vec<String> {
     .filter(|name| has(name))
     .map(str::to_string)
     .collect()
-}
-
-fn mean_std(values: &Samples) -> (f64, Option<f64>) {
-    let n = values.len() as f64;
-    let mean = values.values().sum::<f64>() / n;
-    let std = (values.len() > 1).then(|| {
-        let var = values.values().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1.0);
-        var.sqrt()
-    });
-    (mean, std)
 }
 
 fn task_table(cells: &[&Results], task: &str) -> String {

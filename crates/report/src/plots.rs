@@ -4,13 +4,13 @@
 //! task a bar per model of its headline metric with the standard deviation
 //! over seeds as error bars.
 
-use std::collections::BTreeMap;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
+use crate::seeds;
 use crate::{Error, Result, Results};
 
 const WIDTH: u32 = 1000;
@@ -224,36 +224,11 @@ struct Bars {
 /// The headline metric of `task` per model (recalign per variant).
 fn task_bars(cells: &[&Results], task: &str) -> Bars {
     let metric = if task == "rating" { "rmse" } else { "ndcg@10" };
-    let mut by_label: Vec<(String, BTreeMap<u64, f64>)> = Vec::new();
-    for cell in cells {
-        for row in cell.rows.iter().filter(|r| r.task == task) {
-            let Some(&value) = row.metrics.get(metric) else {
-                continue;
-            };
-            let name = match (row.model.as_str(), cell.variant.as_str()) {
-                ("recalign", "") => "recalign".to_string(),
-                ("recalign", v) => format!("recalign · {v}"),
-                (m, _) => m.to_string(),
-            };
-            match by_label.iter_mut().find(|(l, _)| *l == name) {
-                Some((_, seeds)) => {
-                    seeds.insert(cell.seed, value);
-                }
-                None => by_label.push((name, BTreeMap::from([(cell.seed, value)]))),
-            }
-        }
-    }
-    let values = by_label
+    let values = seeds::lines(cells, task)
         .into_iter()
-        .map(|(name, seeds)| {
-            let n = seeds.len() as f64;
-            let mean = seeds.values().sum::<f64>() / n;
-            let std = if seeds.len() > 1 {
-                (seeds.values().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1.0)).sqrt()
-            } else {
-                0.0
-            };
-            (name, mean, std)
+        .filter_map(|line| {
+            let (mean, std) = seeds::mean_std(line.metrics.get(metric)?);
+            Some((line.label, mean, std.unwrap_or(0.0)))
         })
         .collect();
     let shown = if metric == "rmse" { "RMSE" } else { "NDCG@10" };

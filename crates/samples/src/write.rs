@@ -124,7 +124,11 @@ struct Manifest<'a> {
     history: usize,
     items_without_title: usize,
     rating_task: bool,
-    /// Tokens a tokenizer must keep whole: atomic item identifiers.
+    /// How item identifiers were made (a model trained on these samples
+    /// reads only a dataset prepared the same way).
+    identifiers: String,
+    /// Tokens a tokenizer must keep whole: atomic identifiers or semantic
+    /// code tokens.
     whole_tokens: Vec<&'a str>,
     templates: Vec<TemplateRow>,
     files: Vec<String>,
@@ -260,6 +264,7 @@ pub fn write(
         history: generator.history,
         items_without_title: generator.untitled_items(),
         rating_task: generator.has_ratings(),
+        identifiers: dataset.config.identifier_key(),
         whole_tokens: dataset.whole_tokens(),
         templates: Task::ALL
             .iter()

@@ -20,7 +20,7 @@ pub use config::{LossAverage, Schedule, TrainConfig};
 pub use error::{Error, Result};
 pub use optim::{Optimizer, OptimizerConfig};
 pub use recalign_runtime::{DeviceChoice, DeviceError, TrainingJob};
-pub use selection::{BEST_DIR, Best, CURVES_FILE, Measured};
+pub use selection::{BEST_DIR, Best, CURVES_FILE, Measured, read_curves};
 pub use trainer::{
     BoxError, ModelSource, Observer, Plan, Quiet, RunOptions, StepReport, TrainSummary,
     ValidReport, train, train_tokenizer, validate,

@@ -86,6 +86,63 @@ pub fn write_curves(out: &Path, points: &[CurvePoint]) -> Result<()> {
     Ok(write_atomically(&out.join(CURVES_FILE), text.as_bytes())?)
 }
 
+/// Reads `OUT/curves.csv` as [`write_curves`] wrote it; a run that has
+/// not written one yet has an empty curve.
+pub fn read_curves(out: &Path) -> Result<Vec<CurvePoint>> {
+    let path = out.join(CURVES_FILE);
+    let text = match std::fs::read_to_string(&path) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(IoError::new(&path, e).into()),
+    };
+    let mut lines = text.lines();
+    let header: Vec<&str> = lines.next().unwrap_or_default().split(',').collect();
+    let column = |name: &str| header.iter().position(|h| *h == name);
+    let columns = [
+        "step",
+        "seconds",
+        "train_loss",
+        "valid_loss",
+        "users",
+        "k",
+        "valid_ndcg",
+        "valid_hit",
+    ]
+    .map(column);
+    let mut points = Vec::new();
+    for (n, line) in lines.enumerate() {
+        let fields: Vec<&str> = line.split(',').collect();
+        let number = |c: usize| {
+            columns[c]
+                .and_then(|i| fields.get(i))
+                .and_then(|f| f.parse::<f64>().ok())
+        };
+        let Some(step) = number(0) else {
+            return Err(crate::Error::Checkpoint {
+                path: path.clone(),
+                message: format!("line {}: field `step` is not a number", n + 2),
+            });
+        };
+        let measured = match (number(4), number(5), number(6), number(7)) {
+            (Some(users), Some(k), Some(ndcg), Some(hit)) => Some(Measured {
+                ndcg,
+                hit,
+                k: k as usize,
+                users: users as usize,
+            }),
+            _ => None,
+        };
+        points.push(CurvePoint {
+            step: step as u64,
+            seconds: number(1).unwrap_or(0.0),
+            train_loss: number(2),
+            valid_loss: number(3),
+            measured,
+        });
+    }
+    Ok(points)
+}
+
 /// Makes the model in `staged` (a folder inside `out`) the run's `best/`,
 /// with its selection record; the previous best is removed only once the
 /// new one is in place.
@@ -115,4 +172,46 @@ pub fn read_selection(best_dir: &Path) -> Result<Best> {
         path,
         message: e.to_string(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn curves_read_back_as_written() {
+        let dir = tempfile::tempdir().unwrap();
+        assert!(read_curves(dir.path()).unwrap().is_empty());
+        let points = vec![
+            CurvePoint {
+                step: 0,
+                seconds: 0.0,
+                train_loss: None,
+                valid_loss: Some(9.5),
+                measured: None,
+            },
+            CurvePoint {
+                step: 100,
+                seconds: 12.5,
+                train_loss: Some(4.25),
+                valid_loss: Some(4.5),
+                measured: Some(Measured {
+                    ndcg: 0.03125,
+                    hit: 0.0625,
+                    k: 10,
+                    users: 300,
+                }),
+            },
+        ];
+        write_curves(dir.path(), &points).unwrap();
+        assert_eq!(read_curves(dir.path()).unwrap(), points);
+        std::fs::write(dir.path().join(CURVES_FILE), "step,seconds\nten,1\n").unwrap();
+        let message = read_curves(dir.path()).unwrap_err().to_string();
+        assert!(
+            message.contains("curves.csv")
+                && message.contains("line 2")
+                && message.contains("step"),
+            "{message}"
+        );
+    }
 }

@@ -86,7 +86,11 @@ impl InferenceJob for Job<'_> {
             Some(total as u64),
             "{prefix:.bold} [{bar:30}] {pos}/{len} users ({per_sec}, {eta})",
         );
-        bar.set_prefix(format!("{} {}", args.protocol.task.name(), protocol.split));
+        bar.set_prefix(format!(
+            "{} {}",
+            args.protocol.task.task().name(),
+            protocol.split
+        ));
         let outcome =
             recalign_recommend::evaluate(&recommender, dataset, protocol, &options, &mut |done| {
                 bar.set_position(done as u64)

@@ -5,6 +5,7 @@
 mod baseline;
 mod download;
 mod evaluate;
+mod ids;
 mod prepare;
 mod recommend;
 mod report;
@@ -20,7 +21,7 @@ use anyhow::{Context, Result};
 use recalign_data::{DatasetCache, LoadOptions, Loaded, spec};
 use recalign_eval::Report;
 
-use crate::args::{Cli, Command, DataCommand, GlobalArgs, OutputArgs};
+use crate::args::{Cli, Command, DataCommand, GlobalArgs, IdsCommand, OutputArgs};
 use crate::progress::FileBar;
 use crate::settings::DataSettings;
 
@@ -39,6 +40,9 @@ pub fn run(cli: &Cli) -> Result<()> {
         Command::Data {
             command: DataCommand::Download(args),
         } => download::run(&cli.global, args),
+        Command::Ids {
+            command: IdsCommand::Show(args),
+        } => ids::show(&cli.global, args),
     }
 }
 

@@ -205,3 +205,57 @@ fn stats_reproduce_the_published_amazon_counts() {
         );
     }
 }
+
+#[test]
+fn ids_show_prints_a_code_and_the_items_that_share_it() {
+    let cache = tempfile::tempdir().unwrap();
+    let config = write_fixture(
+        cache.path(),
+        "codes.toml",
+        "[prepare]\nid_scheme = \"semantic\"\n[prepare.semantic]\nfeatures = \"content\"\ncodebook = 16\n",
+    );
+    let assert = succeeds(
+        recalign(cache.path())
+            .args(["ids", "show", "SHOP00001", "--limit", "3", "--config"])
+            .arg(&config),
+        &["item    SHOP00001  <a_", "code    <a_", "sharing <a_"],
+    );
+    let out = String::from_utf8(assert.get_output().stdout.clone()).unwrap();
+    // Three prefixes (one, two and three codes), at most three items each,
+    // every listed item sharing the first code.
+    let first = out.lines().nth(1).unwrap()["code    ".len()..]
+        .split(' ')
+        .next()
+        .unwrap()
+        .to_owned();
+    assert_eq!(out.matches("\nsharing ").count(), 3, "{out}");
+    let listed: Vec<&str> = out.lines().filter(|l| l.starts_with("  SHOP")).collect();
+    assert!(!listed.is_empty() && listed.len() <= 9, "{out}");
+    assert!(listed.iter().all(|l| l.contains(&first)), "{out}");
+    // The stats report the codes.
+    succeeds(
+        recalign(cache.path())
+            .arg("stats")
+            .arg("--config")
+            .arg(&config),
+        &[
+            "codes          content, 3×16 + separator",
+            "  level a",
+            "  collisions",
+        ],
+    );
+    // An item that does not exist, and a dataset without codes.
+    fails(
+        recalign(cache.path())
+            .args(["ids", "show", "NOPE", "--config"])
+            .arg(&config),
+        &["no item of `synthetic` has the raw id or identifier `NOPE`"],
+    );
+    fails(
+        recalign(cache.path()).args(["ids", "show", "SHOP00001"]),
+        &[
+            "prepared with `atomic` identifiers",
+            "id_scheme = \"semantic\"",
+        ],
+    );
+}

@@ -186,6 +186,19 @@ fn atomic_identifiers_are_one_token_each_from_samples_to_recommendations() {
         ),
         &["   3  SHOP"],
     );
+    // The same shop with semantic codes is not what the model learnt.
+    fails(
+        &mut ask(
+            cache.path(),
+            &model,
+            &["recommend", "--user", "U00001", "--id-scheme", "semantic"],
+        ),
+        &[
+            "samples/manifest.json",
+            "trained on item identifiers `atomic, seed 42`",
+            "`semantic (collab, 3×256 + separator), seed 42`",
+        ],
+    );
 }
 
 /// `curves.csv` as rows of `(step, users, ndcg)`, measured rows only.

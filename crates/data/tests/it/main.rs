@@ -3,6 +3,7 @@
 mod amazon;
 mod cache;
 mod candidates;
+mod codes;
 mod formats;
 mod fuzz;
 mod split;
