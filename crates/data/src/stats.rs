@@ -222,7 +222,7 @@ fn write_codes(f: &mut fmt::Formatter<'_>, codes: &crate::codes::CodeReport) -> 
             usage.used,
             codes.config.codebook,
             usage.perplexity,
-            usage.largest,
+            thousands(usage.largest),
             thousands(usage.prefixes)
         )?;
     }
