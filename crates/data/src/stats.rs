@@ -218,7 +218,7 @@ fn write_codes(f: &mut fmt::Formatter<'_>, codes: &crate::codes::CodeReport) -> 
         writeln!(
             f,
             "  level {}      {} of {} codes used, perplexity {:.1}, largest {} items; {} distinct prefixes",
-            (b'a' + level as u8) as char,
+            crate::codes::letter(level),
             usage.used,
             codes.config.codebook,
             usage.perplexity,

@@ -161,20 +161,13 @@ pub fn reduce(matrix: &Csr, items: &[Item], dims: usize, seed: u64, what: &str) 
     }
 }
 
-/// Two feature sets side by side, each scaled by 1/√2 so rows stay unit
-/// length and neither dominates.
-pub fn concatenate(a: &Features, b: &Features) -> Features {
+/// Two feature sets side by side (`a.width + b.width` wide), each scaled
+/// by 1/√2 so rows stay unit length and neither dominates.
+pub fn concatenate(a: &Features, b: &Features) -> Vec<f32> {
     let scale = std::f32::consts::FRAC_1_SQRT_2;
-    let width = a.width + b.width;
-    let values = a
-        .values
+    a.values
         .chunks(a.width)
         .zip(b.values.chunks(b.width))
         .flat_map(|(x, y)| x.iter().chain(y).map(|v| v * scale))
-        .collect();
-    Features {
-        values,
-        width,
-        fallback: a.fallback.max(b.fallback),
-    }
+        .collect()
 }

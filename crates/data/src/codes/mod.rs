@@ -162,7 +162,7 @@ pub struct CodeReport {
 
 /// The letter of level `level` (0-based); the separating level is the
 /// letter after the last code level.
-fn letter(level: usize) -> char {
+pub fn letter(level: usize) -> char {
     (b'a' + level as u8) as char
 }
 
@@ -228,26 +228,27 @@ pub fn assign<'a>(
         let matrix = features::collab_matrix(items.len(), train);
         features::reduce(&matrix, items, config.dims, seed, "collab")
     };
-    let (vectors, without_text, without_interactions) = match config.features {
+    let (mut residual, width, without_text, without_interactions) = match config.features {
         FeatureKind::Content => {
             let c = content()?;
-            let f = c.fallback;
-            (c, Some(f), None)
+            (c.values, c.width, Some(c.fallback), None)
         }
         FeatureKind::Collab => {
             let c = collab(train);
-            let f = c.fallback;
-            (c, None, Some(f))
+            (c.values, c.width, None, Some(c.fallback))
         }
         FeatureKind::Both => {
             let a = content()?;
             let b = collab(train);
-            let (fa, fb) = (a.fallback, b.fallback);
-            (features::concatenate(&a, &b), Some(fa), Some(fb))
+            let values = features::concatenate(&a, &b);
+            (
+                values,
+                a.width + b.width,
+                Some(a.fallback),
+                Some(b.fallback),
+            )
         }
     };
-    let width = vectors.width;
-    let mut residual = vectors.values;
     let mut codes: Vec<Vec<usize>> = vec![Vec::with_capacity(config.levels + 1); items.len()];
     let mut levels = Vec::with_capacity(config.levels);
     for level in 0..config.levels {
