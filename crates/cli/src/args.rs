@@ -12,11 +12,13 @@ use clap::{Args, Parser, Subcommand};
 use crate::choices::{AmazonSet, Ids, SampleStyle, SampleTask, SplitName, Ties};
 
 mod model;
+mod serve;
 
 pub use model::{
     BaselineArgs, EvaluateArgs, ModelArgs, OutputArgs, ProtocolArgs, RecommendArgs, RequestArgs,
     TrainArgs,
 };
+pub use serve::{ServeArgs, ServiceArgs};
 
 const EXIT_CODES: &str = "\
 Exit codes:
@@ -126,6 +128,12 @@ pub enum Command {
     /// (`--history`), a known user (`--user`) or a JSON-lines file of
     /// either (`--input`).
     Recommend(Box<RecommendArgs>),
+
+    /// Serve a trained model over HTTP: POST /v1/recommend, /v1/rank and
+    /// /v1/rate, GET /v1/items/{id}, /healthz, /readyz and /metrics, with
+    /// dynamic batching, a bounded queue, limits and an optional API key.
+    /// Stops on Ctrl-C or SIGTERM after finishing the requests in flight.
+    Serve(Box<ServeArgs>),
 
     /// Dataset files: download McAuley's originals.
     Data {

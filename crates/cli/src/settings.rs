@@ -23,6 +23,19 @@ use crate::choices::{EvalTask, ModelPreset};
 /// The tables a run's TOML file may hold, one per stage.
 const TABLES: &[&str] = &["prepare", "samples", "train"];
 
+/// The keys only an experiment file (`recalign run`) holds: such a file is
+/// read for its stage tables, so the model an experiment trained can be
+/// evaluated and served with the file that made it.
+const EXPERIMENT_KEYS: &[&str] = &[
+    "name",
+    "dataset",
+    "device",
+    "seeds",
+    "model",
+    "evaluate",
+    "baselines",
+];
+
 /// A run's `--config` file, read once: `[prepare]` and `[samples]` parsed
 /// and checked on reading; `[train]` when the model is known, since the
 /// model's size sets its defaults.
@@ -41,10 +54,21 @@ impl RunFile {
     /// `[sample]` would otherwise be ignored silently) with the file and
     /// table named.
     pub fn read(path: &Path) -> Result<Self> {
-        let text =
+        let mut text =
             std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
         let named = |message: String| anyhow::anyhow!("{}: {message}", path.display());
-        let table: toml::Table = text.parse().map_err(|e| named(format!("{e}")))?;
+        let mut table: toml::Table = text.parse().map_err(|e| named(format!("{e}")))?;
+        if table.keys().any(|k| EXPERIMENT_KEYS.contains(&k.as_str())) {
+            if table.contains_key("grid") {
+                bail!(
+                    "{}: an experiment with a [grid] trains one model per cell; give a file \
+                     with that cell's [prepare], [samples] and [train] tables",
+                    path.display()
+                );
+            }
+            table.retain(|k, _| !EXPERIMENT_KEYS.contains(&k));
+            text = toml::to_string(&table).map_err(|e| named(format!("{e}")))?;
+        }
         if let Some(key) = table.keys().find(|key| !TABLES.contains(&key.as_str())) {
             bail!(
                 "{}: unknown table or key `{key}` (expected the tables {})",
@@ -385,6 +409,21 @@ mod tests {
             message.contains("unknown table or key `sample`"),
             "{message}"
         );
+    }
+
+    #[test]
+    fn an_experiment_file_gives_its_stage_tables() {
+        let shop = concat!(env!("CARGO_MANIFEST_DIR"), "/../../configs/shop.toml");
+        let data = dataset(&["stats", "--config", shop]).unwrap();
+        assert_eq!(data.prepare.id_scheme, IdScheme::Semantic);
+        assert_eq!(data.prepare.semantic.codebook, 32);
+        let dir = tempfile::tempdir().unwrap();
+        let file = write(
+            &dir,
+            "name = \"g\"\ndataset = \"synthetic\"\n[grid.x.a]\nprepare.seed = 1\n",
+        );
+        let message = format!("{:#}", dataset(&["stats", "--config", &file]).unwrap_err());
+        assert!(message.contains("[grid]"), "{message}");
     }
 
     #[test]

@@ -11,6 +11,7 @@ mod recommend;
 mod report;
 mod run;
 mod samples;
+mod serve;
 mod stats;
 mod train;
 
@@ -37,6 +38,7 @@ pub fn run(cli: &Cli) -> Result<()> {
         Command::Baseline(args) => baseline::run(&cli.global, args),
         Command::Evaluate(args) => evaluate::run(&cli.global, args),
         Command::Recommend(args) => recommend::run(&cli.global, args),
+        Command::Serve(args) => serve::run(&cli.global, args),
         Command::Data {
             command: DataCommand::Download(args),
         } => download::run(&cli.global, args),

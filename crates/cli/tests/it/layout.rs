@@ -46,6 +46,18 @@ const ALLOWED: &[(&str, &[&str])] = &[
             "recalign-tokenizer",
         ],
     ),
+    (
+        "serve",
+        &[
+            "recalign-data",
+            "recalign-recommend",
+            "recalign-runtime",
+            "recalign-samples",
+            // Its tests build a random model and tokenizer.
+            "recalign-t5",
+            "recalign-tokenizer",
+        ],
+    ),
     ("report", &["recalign-runtime"]),
     (
         "experiment",
@@ -74,6 +86,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
             "recalign-report",
             "recalign-runtime",
             "recalign-samples",
+            "recalign-serve",
             "recalign-t5",
             "recalign-train",
         ],

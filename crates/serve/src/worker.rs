@@ -1,0 +1,417 @@
+//! The inference thread: it owns the model, takes requests from a bounded
+//! queue, and answers them in batches.
+//!
+//! After the first request arrives it gathers more for up to
+//! [`Batching::wait`], or until [`Batching::max_batch`] requests or
+//! [`Batching::max_tokens`] prompt tokens. Requests whose client has gone
+//! are dropped before decoding. Retrievals with the same K go through one
+//! batched beam search, rankings and ratings through one teacher-forced
+//! pass each; every request is answered as it would be alone (the encoder
+//! masks padding, and each user's beams are their own). A batch that fails
+//! is retried one request at a time, so one bad request fails alone, and a
+//! panic fails only its batch.
+
+use std::collections::BTreeMap;
+use std::panic::AssertUnwindSafe;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender, TrySendError};
+use std::time::{Duration, Instant};
+
+use burn::tensor::backend::Backend;
+use recalign_data::{Dataset, Event, ItemIdx};
+use recalign_recommend::{History, RatingPrediction, Recommendation, Recommender, Settings};
+use recalign_runtime::InferenceJob;
+use recalign_samples::{Generator, Query, SamplesConfig};
+use tokio::sync::oneshot;
+
+use crate::error::Error;
+use crate::metrics::Metrics;
+
+/// What a request asks.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Task {
+    /// The top `k` items by trie-constrained beam search.
+    Recommend {
+        /// How many.
+        k: usize,
+        /// Leave the history's items out.
+        exclude_history: bool,
+    },
+    /// The log-probability of each candidate.
+    Rank {
+        /// Distinct catalogue items.
+        candidates: Vec<ItemIdx>,
+    },
+    /// The rating distribution of one item.
+    Rate {
+        /// The item.
+        item: ItemIdx,
+    },
+}
+
+/// What the model answered.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Answer {
+    /// Retrieved items, best first.
+    Items(Vec<Recommendation>),
+    /// One log-probability per candidate, in the order asked.
+    Scores(Vec<f32>),
+    /// A rating prediction.
+    Rating(RatingPrediction),
+}
+
+/// Why the model did not answer.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Failure {
+    /// The request cannot be answered (the client can fix it).
+    Request(String),
+    /// Something broke inside (logged; the client sees a generic 500).
+    Internal(String),
+}
+
+impl From<recalign_recommend::Error> for Failure {
+    fn from(error: recalign_recommend::Error) -> Self {
+        match error {
+            recalign_recommend::Error::Request(message) => Failure::Request(message),
+            other => Failure::Internal(other.to_string()),
+        }
+    }
+}
+
+/// One request for the inference thread.
+#[derive(Debug)]
+pub struct Job {
+    /// Catalogue items, oldest first.
+    pub history: Vec<ItemIdx>,
+    /// What is asked.
+    pub task: Task,
+    /// Where the answer goes.
+    pub reply: oneshot::Sender<Result<Answer, Failure>>,
+}
+
+/// Why a job was not queued.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refused {
+    /// The queue is full: try again shortly.
+    Full,
+    /// The inference thread has stopped.
+    Stopped,
+}
+
+/// The sending end of the bounded queue to the inference thread.
+#[derive(Debug, Clone)]
+pub struct Queue {
+    sender: SyncSender<Job>,
+    metrics: Arc<Metrics>,
+}
+
+/// A queue of `capacity` jobs, counted in `metrics`.
+pub fn queue(capacity: usize, metrics: Arc<Metrics>) -> (Queue, Receiver<Job>) {
+    let (sender, receiver) = std::sync::mpsc::sync_channel(capacity);
+    (Queue { sender, metrics }, receiver)
+}
+
+impl Queue {
+    /// Queues `job` without waiting.
+    pub fn submit(&self, job: Job) -> Result<(), Refused> {
+        match self.sender.try_send(job) {
+            Ok(()) => {
+                self.metrics.enqueued();
+                Ok(())
+            }
+            Err(TrySendError::Full(_)) => {
+                self.metrics.rejected();
+                Err(Refused::Full)
+            }
+            Err(TrySendError::Disconnected(_)) => Err(Refused::Stopped),
+        }
+    }
+}
+
+/// How requests are gathered into batches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Batching {
+    /// How long to gather after the first request.
+    pub wait: Duration,
+    /// The most requests in a batch.
+    pub max_batch: usize,
+    /// The most prompt tokens in a batch (a larger request goes alone).
+    pub max_tokens: usize,
+}
+
+/// A job with its history as events and its prompt's length.
+struct Pending {
+    job: Job,
+    events: Vec<Event>,
+    tokens: usize,
+}
+
+impl Pending {
+    fn new<B: Backend>(recommender: &Recommender<'_, '_, B>, job: Job) -> Self {
+        let events: Vec<Event> = job
+            .history
+            .iter()
+            .map(|&item| Event::new(item, None, None))
+            .collect();
+        let history = History {
+            user: None,
+            events: &events,
+        };
+        let tokens = recommender
+            .prompt_tokens(history, query(&job.task))
+            .map_or(0, |t| t.len());
+        Self {
+            job,
+            events,
+            tokens,
+        }
+    }
+
+    fn history(&self) -> History<'_> {
+        History {
+            user: None,
+            events: &self.events,
+        }
+    }
+}
+
+fn query(task: &Task) -> Query<'_> {
+    match task {
+        Task::Recommend { .. } => Query::Retrieval,
+        Task::Rank { candidates } => Query::Ranking { candidates },
+        Task::Rate { item } => Query::Rating { item: *item },
+    }
+}
+
+/// How often an idle inference thread looks at its stop flag.
+const IDLE_CHECK: Duration = Duration::from_millis(50);
+
+/// Answers the jobs of `jobs` in batches until every sender is gone, or
+/// `stop` is set while the queue is empty.
+pub fn serve_queue<B: Backend>(
+    recommender: &Recommender<'_, '_, B>,
+    jobs: &Receiver<Job>,
+    batching: Batching,
+    metrics: &Metrics,
+    stop: &AtomicBool,
+) {
+    let mut held: Option<Pending> = None;
+    loop {
+        let first = match held.take() {
+            Some(pending) => pending,
+            None => loop {
+                match jobs.recv_timeout(IDLE_CHECK) {
+                    Ok(job) => {
+                        metrics.dequeued();
+                        break Pending::new(recommender, job);
+                    }
+                    Err(RecvTimeoutError::Timeout) if !stop.load(Ordering::SeqCst) => {}
+                    Err(_) => return,
+                }
+            },
+        };
+        let deadline = Instant::now() + batching.wait;
+        let mut tokens = first.tokens;
+        let mut batch = vec![first];
+        while batch.len() < batching.max_batch {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                break;
+            }
+            let Ok(job) = jobs.recv_timeout(left) else {
+                break;
+            };
+            metrics.dequeued();
+            let pending = Pending::new(recommender, job);
+            if tokens + pending.tokens > batching.max_tokens {
+                held = Some(pending);
+                break;
+            }
+            tokens += pending.tokens;
+            batch.push(pending);
+        }
+        let answered = std::panic::catch_unwind(AssertUnwindSafe(|| {
+            answer_batch(recommender, batch, metrics);
+        }));
+        if answered.is_err() {
+            tracing::error!("a batch panicked; its requests get 500 and serving goes on");
+        }
+    }
+}
+
+/// Answers one batch: retrievals grouped by K, then rankings, then ratings.
+fn answer_batch<B: Backend>(
+    recommender: &Recommender<'_, '_, B>,
+    batch: Vec<Pending>,
+    metrics: &Metrics,
+) {
+    let live: Vec<Pending> = batch
+        .into_iter()
+        .filter(|p| {
+            let gone = p.job.reply.is_closed();
+            if gone {
+                metrics.abandoned();
+            }
+            !gone
+        })
+        .collect();
+    if live.is_empty() {
+        return;
+    }
+    metrics.record_batch(live.len());
+    let mut retrievals: BTreeMap<usize, Vec<Pending>> = BTreeMap::new();
+    let mut rankings = Vec::new();
+    let mut ratings = Vec::new();
+    for pending in live {
+        match pending.job.task {
+            Task::Recommend { k, .. } => retrievals.entry(k).or_default().push(pending),
+            Task::Rank { .. } => rankings.push(pending),
+            Task::Rate { .. } => ratings.push(pending),
+        }
+    }
+    for (k, group) in retrievals {
+        answer_group(group, |group| {
+            let histories: Vec<History<'_>> = group.iter().map(Pending::history).collect();
+            let excluded: Vec<Vec<ItemIdx>> = group.iter().map(excluded).collect();
+            let lists = recommender.retrieve(&histories, k, &excluded)?;
+            Ok(lists.into_iter().map(Answer::Items).collect())
+        });
+    }
+    answer_group(rankings, |group| {
+        let requests: Vec<(History<'_>, &[ItemIdx])> = group
+            .iter()
+            .map(|p| match &p.job.task {
+                Task::Rank { candidates } => (p.history(), candidates.as_slice()),
+                _ => (p.history(), &[][..]),
+            })
+            .collect();
+        let scores = recommender.rank(&requests)?;
+        Ok(scores.into_iter().map(Answer::Scores).collect())
+    });
+    answer_group(ratings, |group| {
+        let requests: Vec<(History<'_>, ItemIdx)> = group
+            .iter()
+            .map(|p| match p.job.task {
+                Task::Rate { item } => (p.history(), item),
+                _ => (p.history(), ItemIdx(u32::MAX)),
+            })
+            .collect();
+        let ratings = recommender.rate(&requests)?;
+        Ok(ratings.into_iter().map(Answer::Rating).collect())
+    });
+}
+
+/// The items a retrieval leaves out: its history's, when asked.
+fn excluded(pending: &Pending) -> Vec<ItemIdx> {
+    match pending.job.task {
+        Task::Recommend {
+            exclude_history: true,
+            ..
+        } => {
+            let mut items = pending.job.history.clone();
+            items.sort_unstable();
+            items.dedup();
+            items
+        }
+        _ => Vec::new(),
+    }
+}
+
+/// Answers `group` with one call, or, if the call fails, each job alone.
+fn answer_group(
+    group: Vec<Pending>,
+    call: impl Fn(&[Pending]) -> recalign_recommend::Result<Vec<Answer>>,
+) {
+    if group.is_empty() {
+        return;
+    }
+    match call(&group) {
+        Ok(answers) if answers.len() == group.len() => {
+            for (pending, answer) in group.into_iter().zip(answers) {
+                let _ = pending.job.reply.send(Ok(answer));
+            }
+        }
+        Ok(_) | Err(_) if group.len() > 1 => {
+            for pending in group {
+                let alone = call(std::slice::from_ref(&pending))
+                    .map_err(Failure::from)
+                    .and_then(|mut answers| {
+                        answers
+                            .pop()
+                            .ok_or_else(|| Failure::Internal("no answer".into()))
+                    });
+                let _ = pending.job.reply.send(alone);
+            }
+        }
+        Ok(_) => {
+            for pending in group {
+                let _ = pending
+                    .job
+                    .reply
+                    .send(Err(Failure::Internal("no answer".into())));
+            }
+        }
+        Err(error) => {
+            let failure = Failure::from(error);
+            for pending in group {
+                let _ = pending.job.reply.send(Err(failure.clone()));
+            }
+        }
+    }
+}
+
+/// The inference thread's work: load the model, warm it up, say so through
+/// `loaded`, then answer the queue until it closes or `stop` is set.
+pub(crate) struct Worker {
+    pub dataset: Dataset,
+    pub samples: SamplesConfig,
+    pub model: PathBuf,
+    pub settings: Settings,
+    pub jobs: Receiver<Job>,
+    pub batching: Batching,
+    pub metrics: Arc<Metrics>,
+    pub ready: Arc<AtomicBool>,
+    pub stop: Arc<AtomicBool>,
+    pub loaded: std::sync::mpsc::Sender<Result<(), String>>,
+}
+
+impl InferenceJob for Worker {
+    type Output = ();
+    type Error = Error;
+
+    fn run<B: Backend>(self, device: B::Device) -> Result<(), Error> {
+        let fail = |error: Error| {
+            let _ = self.loaded.send(Err(error.to_string()));
+            error
+        };
+        let generator =
+            Generator::new(&self.dataset, self.samples.clone()).map_err(|e| fail(e.into()))?;
+        let recommender =
+            Recommender::<B>::load(&self.model, &generator, self.settings.clone(), &device)
+                .map_err(|e| fail(e.into()))?;
+        let warm = [Event::new(ItemIdx(0), None, None)];
+        let history = History {
+            user: None,
+            events: &warm,
+        };
+        recommender
+            .retrieve(&[history], 1, &[])
+            .map_err(|e| fail(e.into()))?;
+        self.ready.store(true, Ordering::SeqCst);
+        let _ = self.loaded.send(Ok(()));
+        tracing::info!(
+            items = generator.dataset().num_items(),
+            "model loaded and warmed up"
+        );
+        serve_queue(
+            &recommender,
+            &self.jobs,
+            self.batching,
+            &self.metrics,
+            &self.stop,
+        );
+        Ok(())
+    }
+}
