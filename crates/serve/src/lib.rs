@@ -7,7 +7,7 @@
 //! the service.
 //!
 //! One inference thread owns the model ([`worker`]); the async handlers
-//! ([`app`]) check each request against the limits and the catalogue, then
+//! ([`mod@app`]) check each request against the limits and the catalogue, then
 //! queue it. The queue is bounded (429 with `Retry-After` past it), each
 //! request has a deadline, and requests are decoded in dynamic batches.
 //! This crate asks the model only; it needs no training code.
