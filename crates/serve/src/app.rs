@@ -27,7 +27,7 @@ use crate::api::{
     ApiError, ItemsResponse, RankRequest, RateRequest, RateResponse, RatingProbability,
     RecommendRequest, ScoredItem, read_json,
 };
-use crate::catalogue::{Catalogue, ItemInfo};
+use crate::catalogue::Catalogue;
 use crate::config::ServeConfig;
 use crate::metrics::Metrics;
 use crate::worker::{Answer, Failure, Job, Queue, Refused, Task};
@@ -163,8 +163,8 @@ impl AppState {
     fn scored(&self, item: ItemIdx, score: f32) -> ScoredItem {
         let info = self.inner.catalogue.item(item);
         ScoredItem {
-            id: info.id.clone(),
-            title: info.title.clone(),
+            id: info.id.to_owned(),
+            title: info.title.map(str::to_owned),
             score,
         }
     }
@@ -381,19 +381,17 @@ async fn rate(
     }
 }
 
-async fn item(
-    State(state): State<AppState>,
-    Path(raw): Path<String>,
-) -> Result<Json<ItemInfo>, ApiError> {
+async fn item(State(state): State<AppState>, Path(raw): Path<String>) -> Response {
     let catalogue = state.catalogue();
     match catalogue.find(&raw) {
-        Some(item) => Ok(Json(catalogue.item(item).clone())),
-        None => Err(ApiError::new(
+        Some(item) => Json(catalogue.item(item)).into_response(),
+        None => ApiError::new(
             StatusCode::NOT_FOUND,
             "unknown_item",
             format!("no item `{raw}` in {}", catalogue.dataset()),
         )
-        .at("id")),
+        .at("id")
+        .into_response(),
     }
 }
 

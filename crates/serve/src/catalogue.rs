@@ -1,79 +1,68 @@
 //! The catalogue as the HTTP side sees it: item ids resolved to indices and
-//! described with their titles, without touching the model, which the
-//! inference thread owns.
+//! described with their titles, read from the dataset the inference thread
+//! shares, without touching the model it owns.
 
-use std::collections::HashMap;
+use std::sync::Arc;
 
-use recalign_data::{Dataset, ItemIdx};
+use recalign_data::{Dataset, Item, ItemIdx};
 use serde::Serialize;
 
 use crate::api::ApiError;
 
 /// One item, as `GET /v1/items/{id}` shows it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct ItemInfo {
+pub struct ItemInfo<'a> {
     /// The id in the dataset's files (an ASIN for Amazon data).
-    pub id: String,
+    pub id: &'a str,
     /// The identifier the model reads and writes.
-    pub identifier: String,
+    pub identifier: &'a str,
     /// Title, where known.
-    pub title: Option<String>,
+    pub title: Option<&'a str>,
     /// Brand, where known.
-    pub brand: Option<String>,
+    pub brand: Option<&'a str>,
     /// Category paths, most general first.
-    pub categories: Vec<Vec<String>>,
+    pub categories: &'a [Vec<String>],
+}
+
+impl<'a> From<&'a Item> for ItemInfo<'a> {
+    fn from(item: &'a Item) -> Self {
+        Self {
+            id: &item.raw_id,
+            identifier: &item.identifier,
+            title: item.title(),
+            brand: item.meta.brand.as_deref(),
+            categories: &item.meta.categories,
+        }
+    }
 }
 
 /// The items of the served dataset.
 #[derive(Debug, Clone)]
 pub struct Catalogue {
-    dataset: String,
-    items: Vec<ItemInfo>,
-    by_id: HashMap<String, ItemIdx>,
+    dataset: Arc<Dataset>,
     rates: bool,
 }
 
 impl Catalogue {
     /// The catalogue of `dataset`; `rates` says whether the model learnt to
     /// predict ratings.
-    pub fn new(dataset: &Dataset, rates: bool) -> Self {
-        let items: Vec<ItemInfo> = dataset
-            .items()
-            .iter()
-            .map(|item| ItemInfo {
-                id: item.raw_id.clone(),
-                identifier: item.identifier.clone(),
-                title: item.meta.title.clone(),
-                brand: item.meta.brand.clone(),
-                categories: item.meta.categories.clone(),
-            })
-            .collect();
-        let by_id = items
-            .iter()
-            .enumerate()
-            .map(|(i, item)| (item.id.clone(), ItemIdx(i as u32)))
-            .collect();
-        Self {
-            dataset: dataset.name.clone(),
-            items,
-            by_id,
-            rates,
-        }
+    pub fn new(dataset: Arc<Dataset>, rates: bool) -> Self {
+        Self { dataset, rates }
     }
 
     /// The dataset's name.
     pub fn dataset(&self) -> &str {
-        &self.dataset
+        &self.dataset.name
     }
 
     /// Number of items.
     pub fn len(&self) -> usize {
-        self.items.len()
+        self.dataset.num_items()
     }
 
     /// Whether the catalogue is empty.
     pub fn is_empty(&self) -> bool {
-        self.items.is_empty()
+        self.len() == 0
     }
 
     /// Whether the model learnt to predict ratings.
@@ -82,13 +71,13 @@ impl Catalogue {
     }
 
     /// The item at `item`.
-    pub fn item(&self, item: ItemIdx) -> &ItemInfo {
-        &self.items[item.index()]
+    pub fn item(&self, item: ItemIdx) -> ItemInfo<'_> {
+        self.dataset.item(item).into()
     }
 
     /// The item with id `id`, if any.
     pub fn find(&self, id: &str) -> Option<ItemIdx> {
-        self.by_id.get(id).copied()
+        self.dataset.item_by_raw_id(id)
     }
 
     /// The item with id `id`, or a 422 naming `field`.
@@ -96,7 +85,7 @@ impl Catalogue {
         self.find(id).ok_or_else(|| {
             ApiError::unprocessable(
                 "unknown_item",
-                format!("no item `{id}` in {}", self.dataset),
+                format!("no item `{id}` in {}", self.dataset()),
                 field,
             )
         })

@@ -30,10 +30,10 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread::JoinHandle;
 
-use recalign_data::{Dataset, Split};
+use recalign_data::Dataset;
 use recalign_recommend::Settings;
 use recalign_runtime::DeviceChoice;
-use recalign_samples::{Generator, SamplesConfig, Task as SampleTask};
+use recalign_samples::SamplesConfig;
 
 pub use app::{AppState, app};
 pub use catalogue::Catalogue;
@@ -71,20 +71,14 @@ impl Service {
     /// can answer (or with the reason it cannot).
     pub fn start(source: ModelSource, config: ServeConfig) -> Result<Self> {
         config.validate()?;
-        let rates = {
-            let generator = Generator::new(&source.dataset, source.samples.clone())?;
-            generator
-                .tasks(Split::Train)
-                .any(|t| t == SampleTask::Rating)
-        };
-        let catalogue = Catalogue::new(&source.dataset, rates);
+        let dataset = Arc::new(source.dataset);
         let metrics = Arc::new(Metrics::default());
         let ready = Arc::new(AtomicBool::new(false));
         let stop = Arc::new(AtomicBool::new(false));
         let (queue, jobs) = worker::queue(config.queue, metrics.clone());
         let (loaded, loading) = std::sync::mpsc::channel();
         let job = worker::Worker {
-            dataset: source.dataset,
+            dataset: dataset.clone(),
             samples: source.samples,
             model: source.model,
             settings: source.settings,
@@ -107,8 +101,8 @@ impl Service {
                 context: "starting the inference thread".into(),
                 source,
             })?;
-        match loading.recv() {
-            Ok(Ok(())) => {}
+        let rates = match loading.recv() {
+            Ok(Ok(rates)) => rates,
             Ok(Err(_)) | Err(_) => {
                 return Err(match worker.join() {
                     Ok(Err(error)) => error,
@@ -116,7 +110,8 @@ impl Service {
                     Err(_) => Error::Worker("it panicked while loading the model".into()),
                 });
             }
-        }
+        };
+        let catalogue = Catalogue::new(dataset, rates);
         let state = AppState::new(queue, catalogue, config, metrics, ready);
         Ok(Self {
             state,

@@ -72,8 +72,8 @@ impl Histogram {
 /// The service's metrics, shared by the HTTP side and the inference thread.
 #[derive(Debug)]
 pub struct Metrics {
-    requests: Mutex<BTreeMap<(String, u16), u64>>,
-    latency: Mutex<BTreeMap<String, Histogram>>,
+    requests: Mutex<BTreeMap<(&'static str, u16), u64>>,
+    latency: Mutex<BTreeMap<&'static str, Histogram>>,
     batches: Mutex<Histogram>,
     queue_depth: AtomicI64,
     queue_peak: AtomicI64,
@@ -96,14 +96,15 @@ impl Default for Metrics {
 }
 
 impl Metrics {
-    /// Counts a finished request.
-    pub fn record_request(&self, route: &str, status: u16, elapsed: Duration) {
+    /// Counts a finished request under `route`, one of a fixed set of
+    /// labels (never a client's raw path).
+    pub fn record_request(&self, route: &'static str, status: u16, elapsed: Duration) {
         if let Ok(mut requests) = self.requests.lock() {
-            *requests.entry((route.to_owned(), status)).or_default() += 1;
+            *requests.entry((route, status)).or_default() += 1;
         }
         if let Ok(mut latency) = self.latency.lock() {
             latency
-                .entry(route.to_owned())
+                .entry(route)
                 .or_insert_with(|| Histogram::new(&LATENCY_BOUNDS))
                 .observe(elapsed.as_secs_f64());
         }

@@ -20,10 +20,10 @@ use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender, TrySendError};
 use std::time::{Duration, Instant};
 
 use burn::tensor::backend::Backend;
-use recalign_data::{Dataset, Event, ItemIdx};
+use recalign_data::{Dataset, Event, ItemIdx, Split};
 use recalign_recommend::{History, RatingPrediction, Recommendation, Recommender, Settings};
 use recalign_runtime::InferenceJob;
-use recalign_samples::{Generator, Query, SamplesConfig};
+use recalign_samples::{Generator, Query, SamplesConfig, Task as SampleTask};
 use tokio::sync::oneshot;
 
 use crate::error::Error;
@@ -327,34 +327,25 @@ fn answer_group(
     if group.is_empty() {
         return;
     }
-    match call(&group) {
-        Ok(answers) if answers.len() == group.len() => {
+    // One answer per job, or why there is none.
+    let answer = |jobs: &[Pending]| match call(jobs) {
+        Ok(answers) if answers.len() == jobs.len() => Ok(answers),
+        Ok(_) => Err(Failure::Internal("one answer per request expected".into())),
+        Err(error) => Err(Failure::from(error)),
+    };
+    match answer(&group) {
+        Ok(answers) => {
             for (pending, answer) in group.into_iter().zip(answers) {
                 let _ = pending.job.reply.send(Ok(answer));
             }
         }
-        Ok(_) | Err(_) if group.len() > 1 => {
+        Err(_) if group.len() > 1 => {
             for pending in group {
-                let alone = call(std::slice::from_ref(&pending))
-                    .map_err(Failure::from)
-                    .and_then(|mut answers| {
-                        answers
-                            .pop()
-                            .ok_or_else(|| Failure::Internal("no answer".into()))
-                    });
+                let alone = answer(std::slice::from_ref(&pending)).map(|mut a| a.remove(0));
                 let _ = pending.job.reply.send(alone);
             }
         }
-        Ok(_) => {
-            for pending in group {
-                let _ = pending
-                    .job
-                    .reply
-                    .send(Err(Failure::Internal("no answer".into())));
-            }
-        }
-        Err(error) => {
-            let failure = Failure::from(error);
+        Err(failure) => {
             for pending in group {
                 let _ = pending.job.reply.send(Err(failure.clone()));
             }
@@ -362,10 +353,11 @@ fn answer_group(
     }
 }
 
-/// The inference thread's work: load the model, warm it up, say so through
-/// `loaded`, then answer the queue until it closes or `stop` is set.
+/// The inference thread's work: load the model, warm it up, say through
+/// `loaded` whether it predicts ratings (or why it cannot start), then
+/// answer the queue until it closes or `stop` is set.
 pub(crate) struct Worker {
-    pub dataset: Dataset,
+    pub dataset: Arc<Dataset>,
     pub samples: SamplesConfig,
     pub model: PathBuf,
     pub settings: Settings,
@@ -374,7 +366,7 @@ pub(crate) struct Worker {
     pub metrics: Arc<Metrics>,
     pub ready: Arc<AtomicBool>,
     pub stop: Arc<AtomicBool>,
-    pub loaded: std::sync::mpsc::Sender<Result<(), String>>,
+    pub loaded: std::sync::mpsc::Sender<Result<bool, String>>,
 }
 
 impl InferenceJob for Worker {
@@ -400,7 +392,10 @@ impl InferenceJob for Worker {
             .retrieve(&[history], 1, &[])
             .map_err(|e| fail(e.into()))?;
         self.ready.store(true, Ordering::SeqCst);
-        let _ = self.loaded.send(Ok(()));
+        let rates = generator
+            .tasks(Split::Train)
+            .any(|t| t == SampleTask::Rating);
+        let _ = self.loaded.send(Ok(rates));
         tracing::info!(
             items = generator.dataset().num_items(),
             "model loaded and warmed up"
