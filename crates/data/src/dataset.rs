@@ -151,6 +151,11 @@ pub struct Dataset {
     /// CSR offsets into `events`, one more than there are users.
     pub(crate) offsets: Vec<u32>,
     pub(crate) events: Vec<Event>,
+    /// Items appended after preparation ([`crate::new_items`]), by raw id:
+    /// they follow the sorted catalogue, so binary search does not find
+    /// them. In memory only.
+    #[serde(skip)]
+    pub(crate) added: std::collections::BTreeMap<String, ItemIdx>,
 }
 
 impl Dataset {
@@ -208,12 +213,15 @@ impl Dataset {
         &self.items[item.index()]
     }
 
-    /// The item whose raw id is `raw_id` (binary search; items are sorted).
+    /// The item whose raw id is `raw_id` (binary search over the prepared
+    /// catalogue, which is sorted, then the items added since).
     pub fn item_by_raw_id(&self, raw_id: &str) -> Option<ItemIdx> {
-        self.items
+        let prepared = &self.items[..self.items.len() - self.added.len()];
+        prepared
             .binary_search_by(|i| i.raw_id.as_str().cmp(raw_id))
             .ok()
             .map(|i| ItemIdx(i as u32))
+            .or_else(|| self.added.get(raw_id).copied())
     }
 
     /// The user whose raw id is `raw_id`.

@@ -418,6 +418,7 @@ pub fn prepare(name: &str, raw: RawData, config: &PrepareConfig) -> Result<Datas
         items,
         offsets,
         events,
+        added: Default::default(),
     };
     dataset.report.ties = tie_report(&dataset);
     dataset.report.repeated_interactions = repeated_interactions(&dataset);

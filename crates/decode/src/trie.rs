@@ -55,49 +55,72 @@ impl BlockedNodes {
 impl ItemTrie {
     /// Builds the trie; item `i` is `sequences[i]`.
     pub fn new(sequences: &[Vec<u32>]) -> Result<Self, TrieError> {
-        let mut nodes = vec![Node::default()];
-        let mut leaves = Vec::with_capacity(sequences.len());
-        for (item, tokens) in sequences.iter().enumerate() {
-            if tokens.is_empty() {
-                return Err(TrieError::Empty(item));
-            }
-            let mut node = 0usize;
-            for &token in tokens {
-                if let Some(other) = nodes[node].item {
-                    return Err(TrieError::Prefix(other as usize, item));
-                }
-                node = match nodes[node].children.binary_search_by_key(&token, |c| c.0) {
-                    Ok(i) => nodes[node].children[i].1 as usize,
-                    Err(i) => {
-                        let child = nodes.len();
-                        nodes.push(Node {
-                            parent: node as u32,
-                            ..Node::default()
-                        });
-                        nodes[node].children.insert(i, (token, child as u32));
-                        child
-                    }
-                };
-            }
-            if let Some(other) = nodes[node].item {
-                return Err(TrieError::Duplicate(other as usize, item));
-            }
-            if !nodes[node].children.is_empty() {
-                let longer = Self::first_item_below(&nodes, node);
-                return Err(TrieError::Prefix(item, longer));
-            }
-            nodes[node].item = Some(item as u32);
-            leaves.push(node as u32);
-        }
         let mut trie = Self {
-            nodes,
-            leaves,
-            max_len: sequences.iter().map(Vec::len).max().unwrap_or(0),
+            nodes: vec![Node::default()],
+            leaves: Vec::with_capacity(sequences.len()),
+            max_len: 0,
         };
-        for item in 0..trie.leaves.len() {
-            trie.for_each_ancestor(item, |node| node.below += 1);
+        for tokens in sequences {
+            trie.insert(tokens)?;
         }
         Ok(trie)
+    }
+
+    /// Whether `tokens` can join the trie as a new item: not empty, not
+    /// another item's tokens, and no prefix of another's (nor another a
+    /// prefix of them).
+    pub fn admits(&self, tokens: &[u32]) -> Result<(), TrieError> {
+        let item = self.leaves.len();
+        if tokens.is_empty() {
+            return Err(TrieError::Empty(item));
+        }
+        let mut node = 0usize;
+        for &token in tokens {
+            if let Some(other) = self.nodes[node].item {
+                return Err(TrieError::Prefix(other as usize, item));
+            }
+            match self.step(node as u32, token) {
+                Some(child) => node = child as usize,
+                None => return Ok(()),
+            }
+        }
+        if let Some(other) = self.nodes[node].item {
+            return Err(TrieError::Duplicate(other as usize, item));
+        }
+        Err(TrieError::Prefix(
+            item,
+            Self::first_item_below(&self.nodes, node),
+        ))
+    }
+
+    /// Adds `tokens` as the next item and returns its index; on error the
+    /// trie is unchanged (see [`ItemTrie::admits`]).
+    pub fn insert(&mut self, tokens: &[u32]) -> Result<usize, TrieError> {
+        self.admits(tokens)?;
+        let item = self.leaves.len();
+        let mut node = 0usize;
+        for &token in tokens {
+            node = match self.nodes[node]
+                .children
+                .binary_search_by_key(&token, |c| c.0)
+            {
+                Ok(i) => self.nodes[node].children[i].1 as usize,
+                Err(i) => {
+                    let child = self.nodes.len();
+                    self.nodes.push(Node {
+                        parent: node as u32,
+                        ..Node::default()
+                    });
+                    self.nodes[node].children.insert(i, (token, child as u32));
+                    child
+                }
+            };
+        }
+        self.nodes[node].item = Some(item as u32);
+        self.leaves.push(node as u32);
+        self.max_len = self.max_len.max(tokens.len());
+        self.for_each_ancestor(item, |node| node.below += 1);
+        Ok(item)
     }
 
     fn first_item_below(nodes: &[Node], mut node: usize) -> usize {
@@ -233,6 +256,25 @@ mod tests {
             TrieError::Prefix(1, 0)
         );
         assert_eq!(ItemTrie::new(&[vec![]]).unwrap_err(), TrieError::Empty(0));
+    }
+
+    #[test]
+    fn inserts_new_items_or_refuses_them_unchanged() {
+        let mut trie = ItemTrie::new(&[vec![3, 5, 1], vec![4, 1]]).unwrap();
+        assert_eq!(trie.insert(&[3, 5, 1]), Err(TrieError::Duplicate(0, 2)));
+        assert_eq!(trie.insert(&[3, 5]), Err(TrieError::Prefix(2, 0)));
+        assert_eq!(trie.insert(&[4, 1, 1]), Err(TrieError::Prefix(1, 2)));
+        assert_eq!(trie.insert(&[]), Err(TrieError::Empty(2)));
+        assert_eq!((trie.len(), trie.nodes()), (2, 6));
+        assert_eq!(trie.insert(&[3, 7, 2, 1]), Ok(2));
+        assert_eq!(trie.max_len(), 4);
+        let n3 = trie.step(trie.root(), 3).unwrap();
+        let end = [7, 2, 1].iter().fold(n3, |n, &t| trie.step(n, t).unwrap());
+        assert_eq!(trie.item(end), Some(2));
+        // The new item counts below its ancestors: both items under 3 excluded
+        // block 3, one alone does not.
+        assert!(!trie.blocked(&[0]).contains(n3));
+        assert!(trie.blocked(&[0, 2]).contains(n3));
     }
 
     #[test]

@@ -28,4 +28,6 @@ pub use error::{Error, Result};
 pub use evaluate::{EvalTask, EvaluateOptions, Floors, Outcome, evaluate, ranking_protocol};
 pub use recalign_decode::Scoring;
 pub use recalign_model_dir::{ModelDir, TrainedWith, trained_with};
-pub use recommender::{History, RATINGS, RatingPrediction, Recommendation, Recommender, Settings};
+pub use recommender::{
+    History, ModelParts, RATINGS, RatingPrediction, Recommendation, Recommender, Settings,
+};

@@ -58,6 +58,16 @@ impl Default for Settings {
     }
 }
 
+/// What a [`Recommender`] holds apart from its catalogue.
+pub struct ModelParts<B: Backend> {
+    /// The model.
+    pub model: T5<B>,
+    /// Its tokenizer.
+    pub tokenizer: T5Tokenizer,
+    /// Where the tokenizer was read (named in errors).
+    pub tokenizer_path: PathBuf,
+}
+
 /// One recommended item.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Recommendation {
@@ -93,6 +103,7 @@ pub struct History<'a> {
 pub struct Recommender<'g, 'd, B: Backend> {
     model: T5<B>,
     tokenizer: T5Tokenizer,
+    tokenizer_path: PathBuf,
     generator: &'g Generator<'d>,
     answers: Vec<Vec<u32>>,
     trie: ItemTrie,
@@ -195,6 +206,7 @@ impl<'g, 'd, B: Backend> Recommender<'g, 'd, B> {
         Ok(Self {
             model,
             tokenizer,
+            tokenizer_path,
             generator,
             answers,
             trie,
@@ -202,6 +214,55 @@ impl<'g, 'd, B: Backend> Recommender<'g, 'd, B> {
             settings,
             device: device.clone(),
         })
+    }
+
+    /// Gives back the model and tokenizer, so that a recommender over a
+    /// changed catalogue (items added at run time) can be built with
+    /// [`Recommender::new`] without reloading them.
+    pub fn into_parts(self) -> ModelParts<B> {
+        ModelParts {
+            model: self.model,
+            tokenizer: self.tokenizer,
+            tokenizer_path: self.tokenizer_path,
+        }
+    }
+
+    /// The answer tokens of an item not yet in the catalogue, whose answer
+    /// reads `text` (`raw_id` names it in errors), checked as
+    /// [`Recommender::new`] checks every item's: the tokenizer writes it
+    /// without unknown tokens, and it is neither another item's answer nor
+    /// a prefix of one (nor one of them a prefix of it).
+    pub fn new_item_answer(&self, raw_id: &str, text: &str) -> Result<Vec<u32>> {
+        let tokens = self.tokenizer.encode(text)?;
+        let unk = self.tokenizer.token_id(recalign_tokenizer::UNK);
+        if unk.is_some_and(|u| tokens.contains(&u)) {
+            return Err(Error::Request(format!(
+                "item `{raw_id}` would read `{text}`, which the model's tokenizer cannot write \
+                 (it becomes <unk>): use tokens the model was trained on"
+            )));
+        }
+        let name = |i: usize| &self.generator.dataset().item(ItemIdx(i as u32)).raw_id;
+        self.trie.admits(&tokens).map_err(|e| {
+            Error::Request(match e {
+                recalign_decode::TrieError::Duplicate(other, _) => format!(
+                    "item `{raw_id}` would read `{text}`, which the model writes exactly as \
+                     item `{}`",
+                    name(other)
+                ),
+                recalign_decode::TrieError::Prefix(a, _) if a < self.trie.len() => format!(
+                    "item `{}`'s answer is a prefix of item `{raw_id}`'s (`{text}`), so \
+                     decoding could not tell them apart",
+                    name(a)
+                ),
+                recalign_decode::TrieError::Prefix(_, b) => format!(
+                    "item `{raw_id}`'s answer (`{text}`) is a prefix of item `{}`'s, so \
+                     decoding could not tell them apart",
+                    name(b)
+                ),
+                other => format!("item `{raw_id}` cannot be added: {other}"),
+            })
+        })?;
+        Ok(tokens)
     }
 
     /// The settings.

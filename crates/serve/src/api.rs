@@ -53,6 +53,31 @@ pub struct RateRequest {
     pub item: String,
 }
 
+/// `POST /v1/items`: an item to add to the catalogue (cold start).
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct AddItemRequest {
+    /// Its id, new to the catalogue.
+    pub id: String,
+    /// Its title (what prompts show of it).
+    #[serde(default)]
+    pub title: Option<String>,
+    /// Its brand.
+    #[serde(default)]
+    pub brand: Option<String>,
+    /// Its category paths, most general first.
+    #[serde(default)]
+    pub categories: Vec<Vec<String>>,
+    /// The identifier the model should write for it; by default the next
+    /// number (digit identifiers) or `like`'s code levels (semantic).
+    #[serde(default)]
+    pub identifier: Option<String>,
+    /// For semantic identifiers: an existing item whose code levels it
+    /// shares.
+    #[serde(default)]
+    pub like: Option<String>,
+}
+
 /// One item of an answer.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ScoredItem {

@@ -18,16 +18,17 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Extension, Json, Router};
-use recalign_data::ItemIdx;
+use recalign_data::source::ItemMetadata;
+use recalign_data::{ItemIdx, NewItem};
 use serde::de::DeserializeOwned;
 use serde_json::json;
 use subtle::ConstantTimeEq;
 
 use crate::api::{
-    ApiError, ItemsResponse, RankRequest, RateRequest, RateResponse, RatingProbability,
-    RecommendRequest, ScoredItem, read_json,
+    AddItemRequest, ApiError, ItemsResponse, RankRequest, RateRequest, RateResponse,
+    RatingProbability, RecommendRequest, ScoredItem, read_json,
 };
-use crate::catalogue::Catalogue;
+use crate::catalogue::{Catalogue, View};
 use crate::config::ServeConfig;
 use crate::metrics::Metrics;
 use crate::worker::{Answer, Failure, Job, Queue, Refused, Task};
@@ -86,7 +87,7 @@ impl AppState {
     }
 
     /// The history's items, checked against the limits and the catalogue.
-    fn history(&self, ids: &[String]) -> Result<Vec<ItemIdx>, ApiError> {
+    fn history(&self, view: &View, ids: &[String]) -> Result<Vec<ItemIdx>, ApiError> {
         let max = self.inner.config.limits.max_history;
         if ids.is_empty() {
             return Err(ApiError::unprocessable(
@@ -104,16 +105,18 @@ impl AppState {
         }
         ids.iter()
             .enumerate()
-            .map(|(i, id)| self.inner.catalogue.resolve(id, &format!("history[{i}]")))
+            .map(|(i, id)| view.resolve(id, &format!("history[{i}]")))
             .collect()
     }
 
-    /// Queues a job and waits for its answer.
+    /// Queues a job and waits for its answer; a request the model cannot
+    /// answer is a 422 with `code`.
     async fn ask(
         &self,
         id: RequestId,
         history: Vec<ItemIdx>,
         task: Task,
+        code: &'static str,
     ) -> Result<Answer, ApiError> {
         let (reply, answer) = tokio::sync::oneshot::channel();
         let job = Job {
@@ -152,21 +155,23 @@ impl AppState {
             Ok(Err(_)) => Err(internal(id, "the inference thread dropped the request")),
             Ok(Ok(Err(Failure::Request(message)))) => Err(ApiError::new(
                 StatusCode::UNPROCESSABLE_ENTITY,
-                "unanswerable",
+                code,
                 message,
             )),
             Ok(Ok(Err(Failure::Internal(message)))) => Err(internal(id, &message)),
             Ok(Ok(Ok(answer))) => Ok(answer),
         }
     }
+}
 
-    fn scored(&self, item: ItemIdx, score: f32) -> ScoredItem {
-        let info = self.inner.catalogue.item(item);
-        ScoredItem {
-            id: info.id.to_owned(),
-            title: info.title.map(str::to_owned),
-            score,
-        }
+/// An answered item with its id and title. `view` must be taken after the
+/// answer: it may name an item added since the request was read.
+fn scored(view: &View, item: ItemIdx, score: f32) -> ScoredItem {
+    let info = view.item(item);
+    ScoredItem {
+        id: info.id.to_owned(),
+        title: info.title.map(str::to_owned),
+        score,
     }
 }
 
@@ -190,6 +195,7 @@ pub fn app(state: AppState) -> Router {
         .route("/v1/recommend", post(recommend))
         .route("/v1/rank", post(rank))
         .route("/v1/rate", post(rate))
+        .route("/v1/items", post(add_item))
         .route("/v1/items/{id}", get(item))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
@@ -206,6 +212,7 @@ fn route_label(path: &str) -> &'static str {
         "/v1/recommend" => "/v1/recommend",
         "/v1/rank" => "/v1/rank",
         "/v1/rate" => "/v1/rate",
+        "/v1/items" => "/v1/items",
         "/healthz" => "/healthz",
         "/readyz" => "/readyz",
         "/metrics" => "/metrics",
@@ -274,8 +281,9 @@ async fn recommend(
     body: Body,
 ) -> Result<Json<ItemsResponse>, ApiError> {
     let request: RecommendRequest = state.read(body).await?;
-    let history = state.history(&request.history)?;
-    let max_k = state.inner.config.limits.max_k.min(state.catalogue().len());
+    let view = state.catalogue().view();
+    let history = state.history(&view, &request.history)?;
+    let max_k = state.inner.config.limits.max_k.min(view.len());
     if request.k == 0 || request.k > max_k {
         return Err(ApiError::unprocessable(
             "bad_k",
@@ -287,13 +295,16 @@ async fn recommend(
         k: request.k,
         exclude_history: request.exclude_history,
     };
-    match state.ask(id, history, task).await? {
-        Answer::Items(found) => Ok(Json(ItemsResponse {
-            items: found
-                .iter()
-                .map(|r| state.scored(r.item, r.score))
-                .collect(),
-        })),
+    match state.ask(id, history, task, "unanswerable").await? {
+        Answer::Items(found) => {
+            let view = state.catalogue().view();
+            Ok(Json(ItemsResponse {
+                items: found
+                    .iter()
+                    .map(|r| scored(&view, r.item, r.score))
+                    .collect(),
+            }))
+        }
         _ => Err(internal(id, "retrieval answered with another kind")),
     }
 }
@@ -304,7 +315,8 @@ async fn rank(
     body: Body,
 ) -> Result<Json<ItemsResponse>, ApiError> {
     let request: RankRequest = state.read(body).await?;
-    let history = state.history(&request.history)?;
+    let view = state.catalogue().view();
+    let history = state.history(&view, &request.history)?;
     let max = state.inner.config.limits.max_candidates;
     if request.candidates.is_empty() || request.candidates.len() > max {
         return Err(ApiError::unprocessable(
@@ -319,7 +331,7 @@ async fn rank(
     let mut candidates = Vec::with_capacity(request.candidates.len());
     for (i, raw) in request.candidates.iter().enumerate() {
         let field = format!("candidates[{i}]");
-        let item = state.catalogue().resolve(raw, &field)?;
+        let item = view.resolve(raw, &field)?;
         if candidates.contains(&item) {
             return Err(ApiError::unprocessable(
                 "repeated_candidate",
@@ -332,14 +344,14 @@ async fn rank(
     let task = Task::Rank {
         candidates: candidates.clone(),
     };
-    match state.ask(id, history, task).await? {
+    match state.ask(id, history, task, "unanswerable").await? {
         Answer::Scores(scores) if scores.len() == candidates.len() => {
             let mut order: Vec<usize> = (0..scores.len()).collect();
             order.sort_by(|&a, &b| scores[b].total_cmp(&scores[a]).then(a.cmp(&b)));
             Ok(Json(ItemsResponse {
                 items: order
                     .into_iter()
-                    .map(|i| state.scored(candidates[i], scores[i]))
+                    .map(|i| scored(&view, candidates[i], scores[i]))
                     .collect(),
             }))
         }
@@ -361,9 +373,13 @@ async fn rate(
              so it does not predict ratings",
         ));
     }
-    let history = state.history(&request.history)?;
-    let item = state.catalogue().resolve(&request.item, "item")?;
-    match state.ask(id, history, Task::Rate { item }).await? {
+    let view = state.catalogue().view();
+    let history = state.history(&view, &request.history)?;
+    let item = view.resolve(&request.item, "item")?;
+    match state
+        .ask(id, history, Task::Rate { item }, "unanswerable")
+        .await?
+    {
         Answer::Rating(prediction) => Ok(Json(RateResponse {
             item: request.item,
             expected: prediction.expected,
@@ -382,16 +398,75 @@ async fn rate(
 }
 
 async fn item(State(state): State<AppState>, Path(raw): Path<String>) -> Response {
-    let catalogue = state.catalogue();
-    match catalogue.find(&raw) {
-        Some(item) => Json(catalogue.item(item)).into_response(),
+    let view = state.catalogue().view();
+    match view.find(&raw) {
+        Some(item) => Json(view.item(item)).into_response(),
         None => ApiError::new(
             StatusCode::NOT_FOUND,
             "unknown_item",
-            format!("no item `{raw}` in {}", catalogue.dataset()),
+            format!("no item `{raw}` in {}", view.dataset()),
         )
         .at("id")
         .into_response(),
+    }
+}
+
+/// Adds an item to the catalogue (cold start), when the service allows it:
+/// 201 with the item once it can be retrieved.
+async fn add_item(
+    State(state): State<AppState>,
+    Extension(id): Extension<RequestId>,
+    body: Body,
+) -> Result<Response, ApiError> {
+    if !state.inner.config.allow_item_updates {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "item_updates_disabled",
+            "this service does not add items; start it with --allow-item-updates",
+        ));
+    }
+    let request: AddItemRequest = state.read(body).await?;
+    let view = state.catalogue().view();
+    let raw_id = request.id.trim().to_owned();
+    if raw_id.is_empty() {
+        return Err(ApiError::unprocessable(
+            "bad_item",
+            "the item id is empty",
+            "id",
+        ));
+    }
+    if view.find(&raw_id).is_some() {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "item_exists",
+            format!("item `{raw_id}` is already in {}", view.dataset()),
+        )
+        .at("id"));
+    }
+    let like = match &request.like {
+        Some(like) => Some(view.resolve(like, "like")?),
+        None => None,
+    };
+    let new = NewItem {
+        raw_id,
+        identifier: request.identifier,
+        like,
+        meta: ItemMetadata {
+            title: request.title,
+            brand: request.brand,
+            categories: request.categories,
+            ..ItemMetadata::default()
+        },
+    };
+    match state
+        .ask(id, Vec::new(), Task::AddItem(new), "bad_item")
+        .await?
+    {
+        Answer::Added(item) => {
+            let view = state.catalogue().view();
+            Ok((StatusCode::CREATED, Json(view.item(item))).into_response())
+        }
+        _ => Err(internal(id, "an item update answered with another kind")),
     }
 }
 

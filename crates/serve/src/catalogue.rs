@@ -1,8 +1,9 @@
 //! The catalogue as the HTTP side sees it: item ids resolved to indices and
 //! described with their titles, read from the dataset the inference thread
-//! shares, without touching the model it owns.
+//! publishes (again after each item it adds), without touching the model
+//! it owns.
 
-use std::sync::Arc;
+use std::sync::{Arc, PoisonError, RwLock};
 
 use recalign_data::{Dataset, Item, ItemIdx};
 use serde::Serialize;
@@ -36,28 +37,54 @@ impl<'a> From<&'a Item> for ItemInfo<'a> {
     }
 }
 
+/// Where the inference thread publishes the catalogue it answers from.
+/// Items are only ever appended, so an index resolved from an older
+/// catalogue means the same item in every later one.
+#[derive(Debug, Clone)]
+pub struct Shelf(Arc<RwLock<Arc<Dataset>>>);
+
+impl Shelf {
+    /// A shelf holding `dataset`.
+    pub fn new(dataset: Arc<Dataset>) -> Self {
+        Self(Arc::new(RwLock::new(dataset)))
+    }
+
+    /// The catalogue as last published.
+    pub fn load(&self) -> Arc<Dataset> {
+        self.0
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    /// Replaces the catalogue (readers holding the old one keep it).
+    pub fn publish(&self, dataset: Arc<Dataset>) {
+        *self.0.write().unwrap_or_else(PoisonError::into_inner) = dataset;
+    }
+}
+
 /// The items of the served dataset.
 #[derive(Debug, Clone)]
 pub struct Catalogue {
-    dataset: Arc<Dataset>,
+    shelf: Shelf,
     rates: bool,
 }
 
 impl Catalogue {
-    /// The catalogue of `dataset`; `rates` says whether the model learnt to
+    /// The catalogue on `shelf`; `rates` says whether the model learnt to
     /// predict ratings.
-    pub fn new(dataset: Arc<Dataset>, rates: bool) -> Self {
-        Self { dataset, rates }
+    pub fn new(shelf: Shelf, rates: bool) -> Self {
+        Self { shelf, rates }
     }
 
-    /// The dataset's name.
-    pub fn dataset(&self) -> &str {
-        &self.dataset.name
+    /// The catalogue as it is now; it does not change under the caller.
+    pub fn view(&self) -> View {
+        View(self.shelf.load())
     }
 
-    /// Number of items.
+    /// Number of items now.
     pub fn len(&self) -> usize {
-        self.dataset.num_items()
+        self.view().len()
     }
 
     /// Whether the catalogue is empty.
@@ -69,15 +96,36 @@ impl Catalogue {
     pub fn rates(&self) -> bool {
         self.rates
     }
+}
+
+/// The catalogue at one moment.
+#[derive(Debug, Clone)]
+pub struct View(Arc<Dataset>);
+
+impl View {
+    /// The dataset's name.
+    pub fn dataset(&self) -> &str {
+        &self.0.name
+    }
+
+    /// Number of items.
+    pub fn len(&self) -> usize {
+        self.0.num_items()
+    }
+
+    /// Whether the catalogue is empty.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
 
     /// The item at `item`.
     pub fn item(&self, item: ItemIdx) -> ItemInfo<'_> {
-        self.dataset.item(item).into()
+        self.0.item(item).into()
     }
 
     /// The item with id `id`, if any.
     pub fn find(&self, id: &str) -> Option<ItemIdx> {
-        self.dataset.item_by_raw_id(id)
+        self.0.item_by_raw_id(id)
     }
 
     /// The item with id `id`, or a 422 naming `field`.

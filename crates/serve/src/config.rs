@@ -29,6 +29,9 @@ pub struct ServeConfig {
     pub limits: Limits,
     /// The bearer key every route but `/healthz` requires, if any.
     pub api_key: Option<String>,
+    /// Whether `POST /v1/items` may add items to the catalogue (cold
+    /// start); off by default, since it changes what every client sees.
+    pub allow_item_updates: bool,
 }
 
 impl Default for ServeConfig {
@@ -42,6 +45,7 @@ impl Default for ServeConfig {
             body_timeout: Duration::from_secs(10),
             limits: Limits::default(),
             api_key: None,
+            allow_item_updates: false,
         }
     }
 }

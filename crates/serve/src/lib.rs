@@ -4,7 +4,8 @@
 //! `recalign-recommend` does (trie-constrained retrieval, teacher-forced
 //! candidate and rating scores); `GET /v1/items/{id}`, `/healthz`,
 //! `/readyz` and `/metrics` (Prometheus text) describe the catalogue and
-//! the service.
+//! the service; `POST /v1/items`, when allowed, adds an item that can be
+//! retrieved at once (cold start).
 //!
 //! One inference thread owns the model ([`worker`]); the async handlers
 //! ([`mod@app`]) check each request against the limits and the catalogue, then
@@ -71,14 +72,14 @@ impl Service {
     /// can answer (or with the reason it cannot).
     pub fn start(source: ModelSource, config: ServeConfig) -> Result<Self> {
         config.validate()?;
-        let dataset = Arc::new(source.dataset);
+        let shelf = catalogue::Shelf::new(Arc::new(source.dataset));
         let metrics = Arc::new(Metrics::default());
         let ready = Arc::new(AtomicBool::new(false));
         let stop = Arc::new(AtomicBool::new(false));
         let (queue, jobs) = worker::queue(config.queue, metrics.clone());
         let (loaded, loading) = std::sync::mpsc::channel();
         let job = worker::Worker {
-            dataset: dataset.clone(),
+            shelf: shelf.clone(),
             samples: source.samples,
             model: source.model,
             settings: source.settings,
@@ -111,7 +112,7 @@ impl Service {
                 });
             }
         };
-        let catalogue = Catalogue::new(dataset, rates);
+        let catalogue = Catalogue::new(shelf, rates);
         let state = AppState::new(queue, catalogue, config, metrics, ready);
         Ok(Self {
             state,

@@ -79,6 +79,7 @@ pub struct Metrics {
     queue_peak: AtomicI64,
     abandoned: AtomicU64,
     rejected: AtomicU64,
+    items_added: AtomicU64,
 }
 
 impl Default for Metrics {
@@ -91,6 +92,7 @@ impl Default for Metrics {
             queue_peak: AtomicI64::new(0),
             abandoned: AtomicU64::new(0),
             rejected: AtomicU64::new(0),
+            items_added: AtomicU64::new(0),
         }
     }
 }
@@ -155,6 +157,11 @@ impl Metrics {
         self.rejected.fetch_add(1, Ordering::SeqCst);
     }
 
+    /// An item added to the catalogue at run time.
+    pub fn item_added(&self) {
+        self.items_added.fetch_add(1, Ordering::SeqCst);
+    }
+
     /// The Prometheus text exposition.
     pub fn render(&self) -> String {
         let mut out = String::new();
@@ -210,6 +217,12 @@ impl Metrics {
                 "counter",
                 "Requests dropped before decoding because their client had gone.",
                 self.abandoned_count(),
+            ),
+            (
+                "recalign_items_added_total",
+                "counter",
+                "Items added to the catalogue since the service started.",
+                self.items_added.load(Ordering::SeqCst),
             ),
         ];
         for (name, kind, help, value) in gauges {

@@ -20,12 +20,15 @@ use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender, TrySendError};
 use std::time::{Duration, Instant};
 
 use burn::tensor::backend::Backend;
-use recalign_data::{Dataset, Event, ItemIdx, Split};
-use recalign_recommend::{History, RatingPrediction, Recommendation, Recommender, Settings};
+use recalign_data::{Dataset, Event, ItemIdx, NewItem, Split};
+use recalign_recommend::{
+    History, ModelParts, RatingPrediction, Recommendation, Recommender, Settings,
+};
 use recalign_runtime::InferenceJob;
 use recalign_samples::{Generator, Query, SamplesConfig, Task as SampleTask};
 use tokio::sync::oneshot;
 
+use crate::catalogue::Shelf;
 use crate::error::Error;
 use crate::metrics::Metrics;
 
@@ -49,6 +52,8 @@ pub enum Task {
         /// The item.
         item: ItemIdx,
     },
+    /// Add an item to the catalogue (the job's history is empty).
+    AddItem(NewItem),
 }
 
 /// What the model answered.
@@ -60,6 +65,8 @@ pub enum Answer {
     Scores(Vec<f32>),
     /// A rating prediction.
     Rating(RatingPrediction),
+    /// The index of an added item, retrievable from now on.
+    Added(ItemIdx),
 }
 
 /// Why the model did not answer.
@@ -179,7 +186,7 @@ impl Pending {
 
 fn query(task: &Task) -> Query<'_> {
     match task {
-        Task::Recommend { .. } => Query::Retrieval,
+        Task::Recommend { .. } | Task::AddItem(_) => Query::Retrieval,
         Task::Rank { candidates } => Query::Ranking { candidates },
         Task::Rate { item } => Query::Rating { item: *item },
     }
@@ -189,14 +196,16 @@ fn query(task: &Task) -> Query<'_> {
 const IDLE_CHECK: Duration = Duration::from_millis(50);
 
 /// Answers the jobs of `jobs` in batches until every sender is gone, or
-/// `stop` is set while the queue is empty.
+/// `stop` is set while the queue is empty (`None`), or an item update
+/// arrives: the batch gathered before it is answered, and the update is
+/// returned for the caller to apply before anything after it is answered.
 pub fn serve_queue<B: Backend>(
     recommender: &Recommender<'_, '_, B>,
     jobs: &Receiver<Job>,
     batching: Batching,
     metrics: &Metrics,
     stop: &AtomicBool,
-) {
+) -> Option<Job> {
     let mut held: Option<Pending> = None;
     loop {
         let first = match held.take() {
@@ -205,16 +214,20 @@ pub fn serve_queue<B: Backend>(
                 match jobs.recv_timeout(IDLE_CHECK) {
                     Ok(job) => {
                         metrics.dequeued();
+                        if matches!(job.task, Task::AddItem(_)) {
+                            return Some(job);
+                        }
                         break Pending::new(recommender, job);
                     }
                     Err(RecvTimeoutError::Timeout) if !stop.load(Ordering::SeqCst) => {}
-                    Err(_) => return,
+                    Err(_) => return None,
                 }
             },
         };
         let deadline = Instant::now() + batching.wait;
         let mut tokens = first.tokens;
         let mut batch = vec![first];
+        let mut update = None;
         while batch.len() < batching.max_batch {
             let left = deadline.saturating_duration_since(Instant::now());
             if left.is_zero() {
@@ -224,6 +237,10 @@ pub fn serve_queue<B: Backend>(
                 break;
             };
             metrics.dequeued();
+            if matches!(job.task, Task::AddItem(_)) {
+                update = Some(job);
+                break;
+            }
             let pending = Pending::new(recommender, job);
             if tokens + pending.tokens > batching.max_tokens {
                 held = Some(pending);
@@ -237,6 +254,9 @@ pub fn serve_queue<B: Backend>(
         }));
         if answered.is_err() {
             tracing::error!("a batch panicked; its requests get 500 and serving goes on");
+        }
+        if update.is_some() {
+            return update;
         }
     }
 }
@@ -269,6 +289,10 @@ fn answer_batch<B: Backend>(
             Task::Recommend { k, .. } => retrievals.entry(k).or_default().push(pending),
             Task::Rank { .. } => rankings.push(pending),
             Task::Rate { .. } => ratings.push(pending),
+            Task::AddItem(_) => {
+                let failure = Failure::Internal("an item update reached a batch".into());
+                let _ = pending.job.reply.send(Err(failure));
+            }
         }
     }
     for (k, group) in retrievals {
@@ -356,8 +380,13 @@ fn answer_group(
 /// The inference thread's work: load the model, warm it up, say through
 /// `loaded` whether it predicts ratings (or why it cannot start), then
 /// answer the queue until it closes or `stop` is set.
+///
+/// An item update is applied between batches: the catalogue is copied with
+/// the item appended, published on `shelf`, and the recommender rebuilt
+/// over it (the model and tokenizer kept), so every request is answered
+/// wholly before or wholly after it.
 pub(crate) struct Worker {
-    pub dataset: Arc<Dataset>,
+    pub shelf: Shelf,
     pub samples: SamplesConfig,
     pub model: PathBuf,
     pub settings: Settings,
@@ -369,44 +398,130 @@ pub(crate) struct Worker {
     pub loaded: std::sync::mpsc::Sender<Result<bool, String>>,
 }
 
+/// An added item whose request is answered once the rebuilt recommender
+/// can retrieve it.
+type Confirmation = (oneshot::Sender<Result<Answer, Failure>>, ItemIdx);
+
 impl InferenceJob for Worker {
     type Output = ();
     type Error = Error;
 
     fn run<B: Backend>(self, device: B::Device) -> Result<(), Error> {
+        let ready = self.ready.clone();
+        let outcome = self.serve::<B>(device);
+        ready.store(false, Ordering::SeqCst);
+        outcome
+    }
+}
+
+impl Worker {
+    fn serve<B: Backend>(self, device: B::Device) -> Result<(), Error> {
         let fail = |error: Error| {
             let _ = self.loaded.send(Err(error.to_string()));
             error
         };
-        let generator =
-            Generator::new(&self.dataset, self.samples.clone()).map_err(|e| fail(e.into()))?;
-        let recommender =
-            Recommender::<B>::load(&self.model, &generator, self.settings.clone(), &device)
-                .map_err(|e| fail(e.into()))?;
-        let warm = [Event::new(ItemIdx(0), None, None)];
-        let history = History {
-            user: None,
-            events: &warm,
-        };
-        recommender
-            .retrieve(&[history], 1, &[])
-            .map_err(|e| fail(e.into()))?;
-        self.ready.store(true, Ordering::SeqCst);
-        let rates = generator
-            .tasks(Split::Train)
-            .any(|t| t == SampleTask::Rating);
-        let _ = self.loaded.send(Ok(rates));
-        tracing::info!(
-            items = generator.dataset().num_items(),
-            "model loaded and warmed up"
-        );
-        serve_queue(
-            &recommender,
-            &self.jobs,
-            self.batching,
-            &self.metrics,
-            &self.stop,
-        );
-        Ok(())
+        let mut dataset = self.shelf.load();
+        let mut parts: Option<ModelParts<B>> = None;
+        let mut confirmation: Option<Confirmation> = None;
+        loop {
+            let generator =
+                Generator::new(&dataset, self.samples.clone()).map_err(|e| fail(e.into()))?;
+            let recommender = match parts.take() {
+                Some(parts) => Recommender::new(
+                    parts.model,
+                    parts.tokenizer,
+                    parts.tokenizer_path,
+                    &generator,
+                    self.settings.clone(),
+                    &device,
+                )?,
+                None => {
+                    let recommender = Recommender::<B>::load(
+                        &self.model,
+                        &generator,
+                        self.settings.clone(),
+                        &device,
+                    )
+                    .map_err(|e| fail(e.into()))?;
+                    warm_up(&recommender).map_err(|e| fail(e.into()))?;
+                    self.ready.store(true, Ordering::SeqCst);
+                    let rates = generator
+                        .tasks(Split::Train)
+                        .any(|t| t == SampleTask::Rating);
+                    let _ = self.loaded.send(Ok(rates));
+                    tracing::info!(items = dataset.num_items(), "model loaded and warmed up");
+                    recommender
+                }
+            };
+            if let Some((reply, item)) = confirmation.take() {
+                let _ = reply.send(Ok(Answer::Added(item)));
+            }
+            // Serve until an update can be applied (a refused one is
+            // answered here and serving goes on).
+            let (next, item, reply) = loop {
+                let Some(update) = serve_queue(
+                    &recommender,
+                    &self.jobs,
+                    self.batching,
+                    &self.metrics,
+                    &self.stop,
+                ) else {
+                    return Ok(());
+                };
+                let Task::AddItem(new) = update.task else {
+                    continue;
+                };
+                match with_item(&recommender, &dataset, &self.samples, new) {
+                    Ok((next, item)) => break (next, item, update.reply),
+                    Err(failure) => {
+                        let _ = update.reply.send(Err(failure));
+                    }
+                }
+            };
+            parts = Some(recommender.into_parts());
+            drop(generator);
+            dataset = Arc::new(next);
+            self.shelf.publish(dataset.clone());
+            self.metrics.item_added();
+            let added = dataset.item(item);
+            tracing::info!(
+                item = added.raw_id.as_str(),
+                identifier = added.identifier.as_str(),
+                items = dataset.num_items(),
+                "item added"
+            );
+            confirmation = Some((reply, item));
+        }
     }
+}
+
+/// One retrieval, so the first request does not pay for first-use costs.
+fn warm_up<B: Backend>(recommender: &Recommender<'_, '_, B>) -> recalign_recommend::Result<()> {
+    let warm = [Event::new(ItemIdx(0), None, None)];
+    let history = History {
+        user: None,
+        events: &warm,
+    };
+    recommender.retrieve(&[history], 1, &[]).map(|_| ())
+}
+
+/// The catalogue of `dataset` with `new` appended, checked against the
+/// model: its identifier must fit the scheme, and its answer must be one
+/// the model can write and tell apart from every other.
+fn with_item<B: Backend>(
+    recommender: &Recommender<'_, '_, B>,
+    dataset: &Dataset,
+    samples: &SamplesConfig,
+    new: NewItem,
+) -> Result<(Dataset, ItemIdx), Failure> {
+    let mut next = dataset.clone();
+    let raw_id = new.raw_id.clone();
+    let item = next
+        .add_item(new)
+        .map_err(|e| Failure::Request(e.to_string()))?;
+    let generator =
+        Generator::new(&next, samples.clone()).map_err(|e| Failure::Internal(e.to_string()))?;
+    recommender.new_item_answer(&raw_id, &generator.item_answer(item))?;
+    drop(generator);
+    Ok((next, item))
 }

@@ -69,4 +69,10 @@ pub struct ServiceArgs {
     /// The most candidates of /v1/rank.
     #[arg(long, value_name = "N", default_value_t = 200)]
     pub max_candidates: usize,
+
+    /// Let `POST /v1/items` add items to the catalogue at run time (cold
+    /// start: retrievable at once, no retraining). Needs digit or semantic
+    /// identifiers; protect it with --api-key-file.
+    #[arg(long)]
+    pub allow_item_updates: bool,
 }

@@ -42,6 +42,7 @@ fn config(args: &ServiceArgs) -> Result<ServeConfig> {
             ..Limits::default()
         },
         api_key,
+        allow_item_updates: args.allow_item_updates,
         ..ServeConfig::default()
     })
 }

@@ -1,12 +1,14 @@
-//! Faults over a real loopback socket, each bounded in count and time:
+//! Faults, each bounded in count and time: over a real loopback socket,
 //! clients that vanish mid-request, a slow-loris body, a flood past the
 //! queue bound, a request past its deadline, and a shutdown while a request
-//! is in flight.
+//! is in flight; and items added while retrievals are decoded.
 
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use axum::http::StatusCode;
+use recalign_data::NewItem;
+use recalign_data::source::ItemMetadata;
 use recalign_serve::{AppState, ServeConfig};
 use serde_json::json;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -14,7 +16,9 @@ use tokio::net::TcpStream;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
-use crate::fixture::{call, history, item_id, start};
+use crate::fixture::{
+    call, digits_fixture, history, ids, item_id, scores, serve_dataset, settings, start, start_on,
+};
 
 struct Running {
     addr: SocketAddr,
@@ -232,4 +236,80 @@ async fn shutdown_finishes_the_request_in_flight() {
         .unwrap();
     // Nothing listens any more.
     assert!(TcpStream::connect(addr).await.is_err());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn items_added_during_retrieval_leave_every_answer_whole() {
+    let fixture = digits_fixture();
+    let config = ServeConfig {
+        allow_item_updates: true,
+        batch_wait: Duration::from_millis(20),
+        ..ServeConfig::default()
+    };
+    let service = start_on(fixture, settings(), config.clone());
+    let router = service.router();
+    let items = service.state().catalogue().len();
+    let added: Vec<NewItem> = (0..6)
+        .map(|i| NewItem {
+            raw_id: format!("ADDED-{i}"),
+            identifier: Some((20_001 + i).to_string()),
+            meta: ItemMetadata {
+                title: Some(format!("Limited edition lamp {i}")),
+                ..ItemMetadata::default()
+            },
+            ..NewItem::default()
+        })
+        .collect();
+    let ask = |u: usize| json!({ "history": history(u), "k": 10 }).to_string();
+
+    // Retrievals and item updates, all at once.
+    let retrievals: Vec<_> = (0..24)
+        .map(|u| {
+            let (router, body) = (router.clone(), ask(u));
+            tokio::spawn(async move { call(&router, "POST", "/v1/recommend", Some(&body)).await })
+        })
+        .collect();
+    let updates: Vec<_> = added
+        .iter()
+        .map(|item| {
+            let body = json!({
+                "id": item.raw_id,
+                "identifier": item.identifier,
+                "title": item.meta.title,
+            })
+            .to_string();
+            let router = router.clone();
+            tokio::spawn(async move { call(&router, "POST", "/v1/items", Some(&body)).await })
+        })
+        .collect();
+    for update in updates {
+        let answer = update.await.unwrap();
+        assert_eq!(answer.status, StatusCode::CREATED, "{}", answer.text);
+    }
+    for retrieval in retrievals {
+        let answer = retrieval.await.unwrap();
+        assert_eq!(answer.status, StatusCode::OK, "{}", answer.text);
+        for id in ids(&answer) {
+            let uri = format!("/v1/items/{id}");
+            assert_eq!(
+                call(&router, "GET", &uri, None).await.status,
+                StatusCode::OK
+            );
+        }
+    }
+    assert_eq!(service.state().catalogue().len(), items + added.len());
+
+    // Once quiet, the service answers as one started with the items in its
+    // catalogue from the beginning.
+    let mut dataset = fixture.dataset.clone();
+    for item in added {
+        dataset.add_item(item).unwrap();
+    }
+    let fresh = serve_dataset(fixture, dataset, settings(), config).router();
+    for u in 0..6 {
+        let served = call(&router, "POST", "/v1/recommend", Some(&ask(u))).await;
+        let expected = call(&fresh, "POST", "/v1/recommend", Some(&ask(u))).await;
+        assert_eq!(ids(&served), ids(&expected), "user {u}");
+        assert_eq!(scores(&served), scores(&expected), "user {u}");
+    }
 }

@@ -9,7 +9,7 @@ use axum::body::Body;
 use axum::http::{HeaderMap, Request, StatusCode};
 use burn::backend::Flex;
 use recalign_data::synthetic::SyntheticConfig;
-use recalign_data::{Dataset, DatasetSpec, ItemIdx, LoadOptions, PrepareConfig, UserIdx};
+use recalign_data::{Dataset, DatasetSpec, IdScheme, ItemIdx, LoadOptions, PrepareConfig, UserIdx};
 use recalign_recommend::Settings;
 use recalign_runtime::DeviceChoice;
 use recalign_samples::{Generator, Query, SamplesConfig};
@@ -25,58 +25,90 @@ pub struct Fixture {
     pub dataset: Dataset,
 }
 
+/// The model over the shop with atomic identifiers (the default).
 pub fn fixture() -> &'static Fixture {
     static FIXTURE: OnceLock<Fixture> = OnceLock::new();
-    FIXTURE.get_or_init(|| {
-        let spec = DatasetSpec::Synthetic(SyntheticConfig {
-            seed: 5,
-            users: 120,
-        });
-        let dataset =
-            recalign_data::load(&spec, &PrepareConfig::default(), &LoadOptions::default())
-                .unwrap()
-                .dataset;
-        let generator = Generator::new(&dataset, SamplesConfig::default()).unwrap();
-        let mut texts: Vec<String> = dataset
-            .users()
-            .take(60)
-            .map(|u| generator.prompt(Some(u), dataset.sequence(u), Query::Retrieval))
-            .collect();
-        texts.extend((0..dataset.num_items()).map(|i| generator.item_answer(ItemIdx(i as u32))));
-        let tokenizer = T5Tokenizer::train(
-            texts.iter(),
-            TrainOptions {
-                vocab_size: 400,
-                ..Default::default()
-            },
-        )
-        .unwrap();
-        let config = Preset::Tiny.config(tokenizer.vocab_size().max(200));
-        let model = T5::<Flex>::random(&config, 3, &Default::default()).unwrap();
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("model");
-        std::fs::create_dir_all(&path).unwrap();
-        model.save(&path).unwrap();
-        tokenizer.save(&path.join("tokenizer.json")).unwrap();
-        Fixture {
-            _dir: dir,
-            model: path,
-            dataset,
-        }
-    })
+    FIXTURE.get_or_init(|| build(IdScheme::Atomic))
+}
+
+/// The model over the shop with random digit identifiers, to which items
+/// can be added.
+pub fn digits_fixture() -> &'static Fixture {
+    static FIXTURE: OnceLock<Fixture> = OnceLock::new();
+    FIXTURE.get_or_init(|| build(IdScheme::Random))
+}
+
+fn build(id_scheme: IdScheme) -> Fixture {
+    let spec = DatasetSpec::Synthetic(SyntheticConfig {
+        seed: 5,
+        users: 120,
+    });
+    let prepare = PrepareConfig {
+        id_scheme,
+        ..PrepareConfig::default()
+    };
+    let dataset = recalign_data::load(&spec, &prepare, &LoadOptions::default())
+        .unwrap()
+        .dataset;
+    let generator = Generator::new(&dataset, SamplesConfig::default()).unwrap();
+    let mut texts: Vec<String> = dataset
+        .users()
+        .take(60)
+        .map(|u| generator.prompt(Some(u), dataset.sequence(u), Query::Retrieval))
+        .collect();
+    texts.extend((0..dataset.num_items()).map(|i| generator.item_answer(ItemIdx(i as u32))));
+    let tokenizer = T5Tokenizer::train(
+        texts.iter(),
+        TrainOptions {
+            vocab_size: 400,
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let config = Preset::Tiny.config(tokenizer.vocab_size().max(200));
+    let model = T5::<Flex>::random(&config, 3, &Default::default()).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("model");
+    std::fs::create_dir_all(&path).unwrap();
+    model.save(&path).unwrap();
+    tokenizer.save(&path.join("tokenizer.json")).unwrap();
+    Fixture {
+        _dir: dir,
+        model: path,
+        dataset,
+    }
 }
 
 pub fn start(config: ServeConfig) -> Service {
-    let fixture = fixture();
+    start_on(fixture(), settings(), config)
+}
+
+/// How the tests ask the model: the defaults, with a short input budget.
+pub fn settings() -> Settings {
+    Settings {
+        max_input_tokens: 128,
+        ..Settings::default()
+    }
+}
+
+/// A service over `fixture`'s model and dataset.
+pub fn start_on(fixture: &Fixture, settings: Settings, config: ServeConfig) -> Service {
+    serve_dataset(fixture, fixture.dataset.clone(), settings, config)
+}
+
+/// A service over `fixture`'s model and `dataset` (the fixture's, changed).
+pub fn serve_dataset(
+    fixture: &Fixture,
+    dataset: Dataset,
+    settings: Settings,
+    config: ServeConfig,
+) -> Service {
     Service::start(
         ModelSource {
-            dataset: fixture.dataset.clone(),
+            dataset,
             samples: SamplesConfig::default(),
             model: fixture.model.clone(),
-            settings: Settings {
-                max_input_tokens: 128,
-                ..Settings::default()
-            },
+            settings,
             device: DeviceChoice::Cpu,
         },
         config,
