@@ -1,7 +1,8 @@
 //! Load bench for `recalign serve`: throughput and p50/p95/p99 latency of
 //! `POST /v1/recommend` (K = 10, 20 beams) at 1, 8, 32 and 128 concurrent
-//! clients over loopback, with dynamic batching and with batches of one,
-//! side by side in one run. The model is the `small` preset (random
+//! clients over loopback, side by side in one run: one request at a time;
+//! each gathered round (up to 32) decoded as one batch; and the default,
+//! rounds sorted by prompt length and decoded in batches of 8. The model is the `small` preset (random
 //! weights: decoding costs the same whatever they learnt) over the embedded
 //! shop's catalogue; each request is a shop user's training history.
 //!
@@ -40,7 +41,7 @@ fn options() -> Options {
     let mut options = Options {
         requests: 256,
         preset: Preset::Small,
-        out: PathBuf::from("target/serve-load.json"),
+        out: std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/serve-load.json"),
     };
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
@@ -143,7 +144,12 @@ fn main() {
         "| batching | clients | requests | requests/s | p50 ms | p95 ms | p99 ms | mean batch |"
     );
     println!("|---|---:|---:|---:|---:|---:|---:|---:|");
-    for (mode, max_batch) in [("one at a time", 1), ("dynamic", 32)] {
+    let modes = [
+        ("one at a time", 1, 1),
+        ("a round in one batch", 32, 32),
+        ("by length, batches of 8", 32, 8),
+    ];
+    for (mode, max_gather, max_batch) in modes {
         let service = Service::start(
             ModelSource {
                 dataset: dataset.clone(),
@@ -153,6 +159,7 @@ fn main() {
                 device: DeviceChoice::Cpu,
             },
             ServeConfig {
+                max_gather,
                 max_batch,
                 queue: 1024,
                 request_timeout: Duration::from_secs(600),
@@ -198,6 +205,7 @@ fn main() {
                 latencies.sort();
                 let row = json!({
                     "batching": mode,
+                    "max_gather": max_gather,
                     "max_batch": max_batch,
                     "clients": clients,
                     "requests": latencies.len(),

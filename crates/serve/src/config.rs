@@ -12,10 +12,13 @@ pub struct ServeConfig {
     /// How long the inference thread gathers requests after the first one
     /// before it decodes them together.
     pub batch_wait: Duration,
+    /// The most requests taken from the queue in one round; a round is
+    /// sorted by prompt length and decoded in batches.
+    pub max_gather: usize,
     /// The most requests decoded together.
     pub max_batch: usize,
-    /// The most prompt tokens decoded together (a request larger than this
-    /// alone is decoded alone).
+    /// The most prompt tokens decoded together, counted padded (requests ×
+    /// longest prompt; a request larger than this is decoded alone).
     pub max_batch_tokens: usize,
     /// Requests that may wait for the inference thread; past it, the answer
     /// is 429 with `Retry-After`.
@@ -38,7 +41,8 @@ impl Default for ServeConfig {
     fn default() -> Self {
         Self {
             batch_wait: Duration::from_millis(5),
-            max_batch: 32,
+            max_gather: 32,
+            max_batch: 8,
             max_batch_tokens: 16_384,
             queue: 256,
             request_timeout: Duration::from_secs(30),
@@ -84,6 +88,7 @@ impl ServeConfig {
                 Ok(())
             }
         };
+        positive("max_gather", self.max_gather)?;
         positive("max_batch", self.max_batch)?;
         positive("max_batch_tokens", self.max_batch_tokens)?;
         positive("queue", self.queue)?;

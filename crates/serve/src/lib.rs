@@ -86,6 +86,7 @@ impl Service {
             jobs,
             batching: worker::Batching {
                 wait: config.batch_wait,
+                max_gather: config.max_gather,
                 max_batch: config.max_batch,
                 max_tokens: config.max_batch_tokens,
             },

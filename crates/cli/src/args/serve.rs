@@ -41,11 +41,18 @@ pub struct ServiceArgs {
     #[arg(long, value_name = "MS", default_value_t = 5)]
     pub batch_wait_ms: u64,
 
-    /// The most requests decoded together.
+    /// The most requests taken from the queue in one round; a round is
+    /// sorted by prompt length and decoded in batches.
     #[arg(long, value_name = "N", default_value_t = 32)]
+    pub max_gather: usize,
+
+    /// The most requests decoded together (8 measured best on the CPU; see
+    /// the README's serving section).
+    #[arg(long, value_name = "N", default_value_t = 8)]
     pub max_batch: usize,
 
-    /// The most prompt tokens decoded together.
+    /// The most prompt tokens decoded together, counted padded (requests ×
+    /// longest prompt).
     #[arg(long, value_name = "N", default_value_t = 16_384)]
     pub max_batch_tokens: usize,
 

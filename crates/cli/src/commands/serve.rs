@@ -31,6 +31,7 @@ fn config(args: &ServiceArgs) -> Result<ServeConfig> {
     }
     Ok(ServeConfig {
         batch_wait: Duration::from_millis(args.batch_wait_ms),
+        max_gather: args.max_gather,
         max_batch: args.max_batch,
         max_batch_tokens: args.max_batch_tokens,
         queue: args.queue,

@@ -46,6 +46,7 @@ async fn concurrent_requests_are_batched_and_answered_as_alone() {
     // Together: all at once, gathered for up to 200 ms.
     let service = start(ServeConfig {
         batch_wait: Duration::from_millis(200),
+        max_gather: 64,
         max_batch: 64,
         ..ServeConfig::default()
     });
