@@ -13,16 +13,16 @@
 //! `RECALIGN_BENCH_USERS` sets the users (default 64). Writes
 //! `target/bench/batch-size.json` and prints a markdown table.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use burn::backend::Flex;
-use recalign_data::synthetic::SyntheticConfig;
-use recalign_data::{DatasetSpec, ItemIdx, LoadOptions, PrepareConfig, Split};
+use recalign_data::Split;
 use recalign_recommend::{History, Recommender, Settings};
 use recalign_samples::{Generator, Query, SamplesConfig};
 use recalign_t5::{Preset, T5};
-use recalign_tokenizer::{T5Tokenizer, TrainOptions};
 use serde_json::json;
 
 const K: usize = 10;
@@ -38,25 +38,9 @@ fn main() {
         .skip(1)
         .find(|a| !a.starts_with('-'))
         .map_or(Preset::Small, |p| Preset::parse(&p).expect("tiny or small"));
-    let spec = DatasetSpec::Synthetic(SyntheticConfig::default());
-    let data = recalign_data::load(&spec, &PrepareConfig::default(), &LoadOptions::default())
-        .expect("the shop prepares")
-        .dataset;
+    let data = common::shop();
     let generator = Generator::new(&data, SamplesConfig::default()).expect("default samples");
-    let mut texts: Vec<String> = data
-        .users()
-        .take(1000)
-        .map(|u| generator.prompt(Some(u), data.train_sequence(u), Query::Retrieval))
-        .collect();
-    texts.extend((0..data.num_items()).map(|i| generator.item_answer(ItemIdx(i as u32))));
-    let tokenizer = T5Tokenizer::train(
-        texts.iter(),
-        TrainOptions {
-            vocab_size: preset.vocab_size(),
-            ..Default::default()
-        },
-    )
-    .expect("tokenizer trains");
+    let tokenizer = common::tokenizer(&data, &generator, preset);
     let device = Default::default();
     let model =
         T5::<Flex>::random(&preset.config(preset.vocab_size()), 0, &device).expect("preset config");

@@ -199,6 +199,32 @@ fn query(task: &Task) -> Query<'_> {
     }
 }
 
+/// An item to add, taken out of its job, with where its answer goes.
+pub struct Update {
+    /// The item.
+    pub item: NewItem,
+    /// Where the answer goes.
+    pub reply: oneshot::Sender<Result<Answer, Failure>>,
+}
+
+/// A job off the queue: a request to answer in a round, or an update.
+enum Taken {
+    Ask(Job),
+    Update(Update),
+}
+
+impl From<Job> for Taken {
+    fn from(job: Job) -> Self {
+        match job.task {
+            Task::AddItem(item) => Taken::Update(Update {
+                item,
+                reply: job.reply,
+            }),
+            task => Taken::Ask(Job { task, ..job }),
+        }
+    }
+}
+
 /// How often an idle inference thread looks at its stop flag.
 const IDLE_CHECK: Duration = Duration::from_millis(50);
 
@@ -212,16 +238,16 @@ pub fn serve_queue<B: Backend>(
     batching: Batching,
     metrics: &Metrics,
     stop: &AtomicBool,
-) -> Option<Job> {
+) -> Option<Update> {
     loop {
         let first = loop {
             match jobs.recv_timeout(IDLE_CHECK) {
                 Ok(job) => {
                     metrics.dequeued();
-                    if matches!(job.task, Task::AddItem(_)) {
-                        return Some(job);
+                    match Taken::from(job) {
+                        Taken::Update(update) => return Some(update),
+                        Taken::Ask(job) => break Pending::new(recommender, job),
                     }
-                    break Pending::new(recommender, job);
                 }
                 Err(RecvTimeoutError::Timeout) if !stop.load(Ordering::SeqCst) => {}
                 Err(_) => return None,
@@ -239,11 +265,13 @@ pub fn serve_queue<B: Backend>(
                 break;
             };
             metrics.dequeued();
-            if matches!(job.task, Task::AddItem(_)) {
-                update = Some(job);
-                break;
+            match Taken::from(job) {
+                Taken::Update(taken) => {
+                    update = Some(taken);
+                    break;
+                }
+                Taken::Ask(job) => round.push(Pending::new(recommender, job)),
             }
-            round.push(Pending::new(recommender, job));
         }
         let answered = std::panic::catch_unwind(AssertUnwindSafe(|| {
             answer_round(recommender, round, batching, metrics);
@@ -513,10 +541,7 @@ impl Worker {
                 ) else {
                     return Ok(());
                 };
-                let Task::AddItem(new) = update.task else {
-                    continue;
-                };
-                match with_item(&recommender, &dataset, &self.samples, new) {
+                match with_item(&recommender, &dataset, &self.samples, update.item) {
                     Ok((next, item)) => break (next, item, update.reply),
                     Err(failure) => {
                         let _ = update.reply.send(Err(failure));
