@@ -13,5 +13,11 @@ fi
 
 cargo fmt --all --check
 cargo clippy --workspace --all-targets --locked -- -D warnings
+# The CUDA build compiles and lints here too, though CI has no GPU: the
+# binary with `cuda` (cudarc's bindings pinned to CUDA 13.0 in
+# .cargo/config.toml), and the device checks, which must turn a machine
+# without libcuda into an error that names it rather than a panic.
+cargo clippy -p recalign --features cuda --locked -- -D warnings
+cargo test -p recalign-runtime --features cuda --lib --locked
 RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --locked --quiet
 cargo test --workspace --locked

@@ -227,6 +227,7 @@ impl TrainArgs {
         set(&mut config.optimizer, flags.optimizer.map(Into::into));
         set(&mut config.valid_users, flags.valid_users);
         set(&mut config.eval_every, flags.eval_every);
+        set(&mut config.precision, flags.precision);
         if flags.patience.is_some() {
             config.patience = flags.patience;
         }

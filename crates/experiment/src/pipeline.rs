@@ -610,10 +610,10 @@ impl TrainingJob for TrainJob<'_, '_> {
     type Output = recalign_train::TrainSummary;
     type Error = Error;
 
-    fn run<B: AutodiffBackend>(mut self, device: B::Device) -> Result<Self::Output> {
+    fn run<B: AutodiffBackend>(mut self, devices: Vec<B::Device>) -> Result<Self::Output> {
         Ok(recalign_train::train::<B>(
             &self.options,
-            &device,
+            &devices,
             &mut self.observer,
         )?)
     }

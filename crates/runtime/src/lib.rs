@@ -26,4 +26,4 @@ pub use error::{FieldError, FileErrors, IoError, LineError};
 pub use fs::{AtomicFile, staging_dir, write_atomically};
 
 #[cfg(feature = "burn")]
-pub use device::{DeviceChoice, DeviceError, InferenceJob, TrainingJob};
+pub use device::{DeviceChoice, DeviceError, DeviceList, InferenceJob, TrainingJob};

@@ -16,7 +16,7 @@ use crate::cache::KeyValues;
 use crate::config::T5Config;
 use crate::dropout::Dropout;
 use crate::error::Result;
-use crate::layers::linear;
+use crate::layers::Matmul;
 use crate::weights::{Init, ParamBuilder};
 
 /// Relative position buckets, as HF's `_relative_position_bucket`.
@@ -86,6 +86,8 @@ pub struct Attention<B: Backend> {
     #[module(skip)]
     dropout: Dropout,
     #[module(skip)]
+    matmul: Matmul,
+    #[module(skip)]
     heads: usize,
     #[module(skip)]
     d_kv: usize,
@@ -123,6 +125,7 @@ impl<B: Backend> Attention<B> {
             o,
             relative_attention_bias,
             dropout: Dropout::new(config.dropout_rate, builder.dropout_rng()),
+            matmul: builder.matmul().clone(),
             heads: config.num_heads,
             d_kv: config.d_kv,
         })
@@ -136,15 +139,15 @@ impl<B: Backend> Attention<B> {
     }
 
     fn query(&self, x: Tensor<B, 3>) -> Tensor<B, 4> {
-        self.split_heads(linear(x, &self.q))
+        self.split_heads(self.matmul.linear(x, &self.q))
     }
 
     /// Keys and values of `x`, split into heads: a decoder block's
     /// cross-attention memory when `x` is the encoder output.
     pub(crate) fn keys_values(&self, x: Tensor<B, 3>) -> KeyValues<B> {
         KeyValues {
-            keys: self.split_heads(linear(x.clone(), &self.k)),
-            values: self.split_heads(linear(x, &self.v)),
+            keys: self.split_heads(self.matmul.linear(x.clone(), &self.k)),
+            values: self.split_heads(self.matmul.linear(x, &self.v)),
         }
     }
 
@@ -226,17 +229,17 @@ impl<B: Backend> Attention<B> {
         memory: KeyValues<B>,
         bias: Option<Tensor<B, 4>>,
     ) -> Tensor<B, 3> {
-        let mut scores = query.matmul(memory.keys.swap_dims(2, 3));
+        let mut scores = self.matmul.product(query, memory.keys.swap_dims(2, 3));
         let [batch, heads, len, _] = scores.dims();
         if let Some(bias) = bias {
             scores = scores + bias;
         }
         let weights = self.dropout.forward(activation::softmax(scores, 3));
-        let context =
-            weights
-                .matmul(memory.values)
-                .swap_dims(1, 2)
-                .reshape([batch, len, heads * self.d_kv]);
-        linear(context, &self.o)
+        let context = self
+            .matmul
+            .product(weights, memory.values)
+            .swap_dims(1, 2)
+            .reshape([batch, len, heads * self.d_kv]);
+        self.matmul.linear(context, &self.o)
     }
 }

@@ -9,7 +9,7 @@ use burn::tensor::{Tensor, backend::Backend};
 use crate::config::{Activation, FeedForwardKind, T5Config};
 use crate::dropout::Dropout;
 use crate::error::Result;
-use crate::layers::linear;
+use crate::layers::Matmul;
 use crate::weights::{Init, ParamBuilder};
 
 /// The feed-forward block: `wo(act(wi x))` or, gated, `wo(act(wi_0 x) · wi_1 x)`.
@@ -21,6 +21,8 @@ pub struct FeedForward<B: Backend> {
     dropout: Dropout,
     #[module(skip)]
     activation: ActivationFn,
+    #[module(skip)]
+    matmul: Matmul,
 }
 
 /// The activation as a plain value the module derive skips over.
@@ -84,12 +86,14 @@ impl<B: Backend> FeedForward<B> {
             wo,
             dropout: Dropout::new(config.dropout_rate, builder.dropout_rng()),
             activation,
+            matmul: builder.matmul().clone(),
         })
     }
 
     /// The sublayer on the normed input `x`.
     pub(crate) fn forward(&self, x: Tensor<B, 3>) -> Tensor<B, 3> {
         let _span = tracing::trace_span!("feed_forward").entered();
+        let linear = |x, weight| self.matmul.linear(x, weight);
         let hidden = self.activation.apply(linear(x.clone(), &self.wi[0]));
         let hidden = match self.wi.get(1) {
             Some(gate) => hidden * linear(x, gate),

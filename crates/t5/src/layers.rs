@@ -1,10 +1,13 @@
-//! The small pieces every T5 layer shares: the linear map over weights held
-//! as `[in, out]`, HF's RMS norm and boolean masks turned into additive
-//! attention biases. Kept apart so attention, feed-forward and the model
-//! head use one definition of each.
+//! The small pieces every T5 layer shares: the matrix products (the linear
+//! map over weights held as `[in, out]`, in f32 or bf16), HF's RMS norm and
+//! boolean masks turned into additive attention biases. Kept apart so
+//! attention, feed-forward and the model head use one definition of each.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use burn::module::{Module, Param};
-use burn::tensor::{Bool, Tensor, backend::Backend};
+use burn::tensor::{Bool, FloatDType, Tensor, backend::Backend};
 
 use crate::config::T5Config;
 use crate::error::Result;
@@ -20,15 +23,102 @@ pub(crate) fn additive<B: Backend, const D: usize>(hidden: Tensor<B, D, Bool>) -
     zeros.mask_fill(hidden, MASKED)
 }
 
-/// `x · W` for a linear weight held as `[in, out]` (HF's `[out, in]`
-/// transposed once at load, so no step pays for a transpose), as one 2-D GEMM.
-pub(crate) fn linear<B: Backend>(x: Tensor<B, 3>, weight: &Param<Tensor<B, 2>>) -> Tensor<B, 3> {
-    let [batch, len, width] = x.dims();
-    let weight = weight.val();
-    let out = weight.dims()[1];
-    x.reshape([batch * len, width])
-        .matmul(weight)
-        .reshape([batch, len, out])
+/// The precision of a model's matrix products.
+///
+/// `Bf16` is mixed precision as PyTorch's autocast does it on a GPU: the
+/// weights stay f32 (the optimiser's master copy), and the operands of the
+/// linear layers, the attention products and the head are cast to bf16 for
+/// the product, whose result is cast back to f32. Softmax, RMS norm, the
+/// residual stream and the loss stay f32. The casts are differentiable, so
+/// gradients flow back to f32 weights. On a CPU it only costs (burn's CPU
+/// backend multiplies bf16 by way of f32); it exists there to check the
+/// numerics of the GPU path.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Precision {
+    /// Everything in f32.
+    #[default]
+    F32,
+    /// bf16 matrix products, f32 elsewhere.
+    Bf16,
+}
+
+impl Precision {
+    /// Whether this is the default, f32 (for `skip_serializing_if`).
+    pub fn is_f32(&self) -> bool {
+        *self == Self::F32
+    }
+}
+
+impl std::str::FromStr for Precision {
+    type Err = String;
+
+    fn from_str(s: &str) -> std::result::Result<Self, Self::Err> {
+        match s {
+            "f32" => Ok(Self::F32),
+            "bf16" => Ok(Self::Bf16),
+            other => Err(format!("`{other}` is not f32 or bf16")),
+        }
+    }
+}
+
+impl std::fmt::Display for Precision {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::F32 => "f32",
+            Self::Bf16 => "bf16",
+        })
+    }
+}
+
+/// The matrix products of one model, in the precision set on the model:
+/// every layer holds a clone, so setting it once reaches them all.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Matmul(Arc<AtomicBool>);
+
+impl Matmul {
+    pub(crate) fn set(&self, precision: Precision) {
+        self.0
+            .store(precision == Precision::Bf16, Ordering::Relaxed);
+    }
+
+    pub(crate) fn precision(&self) -> Precision {
+        if self.0.load(Ordering::Relaxed) {
+            Precision::Bf16
+        } else {
+            Precision::F32
+        }
+    }
+
+    /// `a · b`, batched over the leading dimensions.
+    pub(crate) fn product<B: Backend, const D: usize>(
+        &self,
+        a: Tensor<B, D>,
+        b: Tensor<B, D>,
+    ) -> Tensor<B, D> {
+        match self.precision() {
+            Precision::F32 => a.matmul(b),
+            Precision::Bf16 => a
+                .cast(FloatDType::BF16)
+                .matmul(b.cast(FloatDType::BF16))
+                .cast(FloatDType::F32),
+        }
+    }
+
+    /// `x · W` for a linear weight held as `[in, out]` (HF's `[out, in]`
+    /// transposed once at load, so no step pays for a transpose), as one
+    /// 2-D GEMM.
+    pub(crate) fn linear<B: Backend>(
+        &self,
+        x: Tensor<B, 3>,
+        weight: &Param<Tensor<B, 2>>,
+    ) -> Tensor<B, 3> {
+        let [batch, len, width] = x.dims();
+        let weight = weight.val();
+        let out = weight.dims()[1];
+        self.product(x.reshape([batch * len, width]), weight)
+            .reshape([batch, len, out])
+    }
 }
 
 /// RMS norm with a learned scale and no bias or mean subtraction.

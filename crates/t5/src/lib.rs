@@ -25,6 +25,7 @@ use burn::tensor::backend::Backend;
 
 pub use config::{Activation, FeedForwardKind, Preset, T5Config};
 pub use error::{Error, Result};
+pub use layers::Precision;
 pub use loss::{IGNORE_INDEX, cross_entropy, sample_cross_entropy, shift_right, token_log_probs};
 pub use model::{DecoderCache, Encoded, T5};
 /// Dropout from the model's own seeded stream.

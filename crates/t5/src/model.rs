@@ -40,7 +40,7 @@ pub use crate::stack::Stack;
 use crate::config::T5Config;
 use crate::dropout::DropoutRng;
 use crate::error::Result;
-use crate::layers::{additive, linear};
+use crate::layers::{Matmul, Precision, additive};
 use crate::stack::Cross;
 use crate::weights::{self, Init, ParamBuilder};
 
@@ -92,6 +92,8 @@ pub struct T5<B: Backend> {
     transposed: Arc<[bool]>,
     #[module(skip)]
     dropout_rng: DropoutRng,
+    #[module(skip)]
+    matmul: Matmul,
 }
 
 impl<B: Backend> T5<B> {
@@ -123,6 +125,7 @@ impl<B: Backend> T5<B> {
             )?)
         };
         let dropout_rng = builder.dropout_rng().clone();
+        let matmul = builder.matmul().clone();
         let layout = builder.into_layout();
         let model = Self {
             shared,
@@ -134,6 +137,7 @@ impl<B: Backend> T5<B> {
             ids: layout.ids.into(),
             transposed: layout.transposed.into(),
             dropout_rng,
+            matmul,
         };
         // Saving pairs the visited tensors with the names in build order.
         assert_eq!(
@@ -202,6 +206,17 @@ impl<B: Backend> T5<B> {
     /// The input embedding `[vocab, d_model]` (`shared.weight`).
     pub(crate) fn shared_embedding(&self) -> Tensor<B, 2> {
         self.shared.val()
+    }
+
+    /// Sets the precision of every matrix product of this model and of
+    /// every clone of it (see [`Precision`]); f32 unless set.
+    pub fn set_precision(&self, precision: Precision) {
+        self.matmul.set(precision);
+    }
+
+    /// The precision of the model's matrix products.
+    pub fn precision(&self) -> Precision {
+        self.matmul.precision()
     }
 
     /// Restarts the dropout generator: the trainer calls this before every
@@ -281,14 +296,13 @@ impl<B: Backend> T5<B> {
             hidden
         };
         match &self.lm_head {
-            Some(head) => linear(hidden, head),
+            Some(head) => self.matmul.linear(hidden, head),
             None => {
                 let [batch, len, width] = hidden.dims();
                 let shared = self.shared.val();
                 let vocab = shared.dims()[0];
-                hidden
-                    .reshape([batch * len, width])
-                    .matmul(shared.transpose())
+                self.matmul
+                    .product(hidden.reshape([batch * len, width]), shared.transpose())
                     .reshape([batch, len, vocab])
             }
         }

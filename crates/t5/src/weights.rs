@@ -28,6 +28,7 @@ use safetensors::{Dtype, tensor::Metadata};
 
 use crate::dropout::DropoutRng;
 use crate::error::{Error, Result};
+use crate::layers::Matmul;
 
 /// How a freshly initialised tensor is filled.
 #[derive(Debug, Clone, Copy)]
@@ -173,6 +174,7 @@ pub(crate) struct ParamBuilder<'a, B: Backend> {
     source: Source<'a>,
     layout: Layout,
     dropout_rng: DropoutRng,
+    matmul: Matmul,
 }
 
 /// The parameters a builder handed out, in build order.
@@ -197,6 +199,7 @@ impl<'a, B: Backend> ParamBuilder<'a, B> {
             },
             layout: Layout::default(),
             dropout_rng: DropoutRng::new(0),
+            matmul: Matmul::default(),
         }
     }
 
@@ -207,6 +210,7 @@ impl<'a, B: Backend> ParamBuilder<'a, B> {
             source: Source::Checkpoint(checkpoint),
             layout: Layout::default(),
             dropout_rng: DropoutRng::new(0),
+            matmul: Matmul::default(),
         }
     }
 
@@ -290,6 +294,11 @@ impl<'a, B: Backend> ParamBuilder<'a, B> {
     /// The generator every dropout layer of the model shares.
     pub fn dropout_rng(&self) -> &DropoutRng {
         &self.dropout_rng
+    }
+
+    /// The matrix products every layer of the model shares.
+    pub fn matmul(&self) -> &Matmul {
+        &self.matmul
     }
 
     /// The names, ids and layouts of the parameters, in build order.

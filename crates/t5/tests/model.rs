@@ -11,7 +11,7 @@ use burn::optim::GradientsParams;
 use burn::tensor::{Int, Tensor, TensorData, backend::Backend};
 use common::max_diff;
 use recalign_t5::model::PositionBuckets;
-use recalign_t5::{Error, Preset, T5, T5Config, cross_entropy};
+use recalign_t5::{Error, Precision, Preset, T5, T5Config, cross_entropy};
 
 type B = Flex;
 
@@ -373,4 +373,59 @@ fn a_grown_vocabulary_keeps_every_old_logit_and_adds_mean_tokens() {
         // Growing to a size it already has changes nothing.
         assert_eq!(loaded.grow_vocab(old).config().vocab_size, old + 3);
     }
+}
+
+/// Mixed precision trains f32 weights: with bf16 products the gradients
+/// reach every parameter as f32 and point where the f32 gradients do.
+#[test]
+fn bf16_gradients_are_f32_and_close_to_f32_gradients() {
+    type AD = Autodiff<Flex>;
+    let device = Default::default();
+    let model = T5::<AD>::random(&tiny_config(), 5, &device).unwrap();
+    let int = |v: Vec<i64>, s: [usize; 2]| {
+        Tensor::<AD, 2, Int>::from_data(TensorData::new(v, s), &device)
+    };
+    let gradients = |precision: Precision| {
+        model.set_precision(precision);
+        // The same dropout masks for both.
+        model.reseed_dropout(11);
+        let logits = model.forward(
+            int(vec![5, 6, 7, 1, 8, 1, 0, 0], [2, 4]),
+            int(vec![1, 1, 1, 1, 1, 1, 0, 0], [2, 4]),
+            int(vec![0, 9, 10, 0, 11, 0], [2, 3]),
+        );
+        let loss = cross_entropy(logits, int(vec![9, 10, 1, 11, 1, -100], [2, 3]));
+        let mut grads = GradientsParams::from_grads(loss.backward(), &model);
+        model
+            .param_ids()
+            .iter()
+            .map(|id| {
+                let grad = grads
+                    .remove::<Flex, 2>(*id)
+                    .or_else(|| grads.remove::<Flex, 1>(*id).map(|g| g.unsqueeze::<2>()));
+                let data = grad.expect("every parameter has a gradient").into_data();
+                assert_eq!(data.dtype, burn::tensor::DType::F32);
+                data.to_vec::<f32>().unwrap()
+            })
+            .collect::<Vec<_>>()
+    };
+    let full = gradients(Precision::F32);
+    let mixed = gradients(Precision::Bf16);
+    model.set_precision(Precision::F32);
+    let (mut dot, mut a2, mut b2) = (0.0f64, 0.0f64, 0.0f64);
+    for (a, b) in full.iter().flatten().zip(mixed.iter().flatten()) {
+        dot += f64::from(*a) * f64::from(*b);
+        a2 += f64::from(*a).powi(2);
+        b2 += f64::from(*b).powi(2);
+    }
+    let cosine = dot / (a2.sqrt() * b2.sqrt());
+    eprintln!("cosine of bf16 and f32 gradients {cosine}");
+    assert!(cosine > 0.99, "cosine of bf16 and f32 gradients {cosine}");
+    assert!(
+        full.iter()
+            .flatten()
+            .zip(mixed.iter().flatten())
+            .any(|(a, b)| a != b),
+        "bf16 gave the f32 gradients bit for bit: no cast happened"
+    );
 }

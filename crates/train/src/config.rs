@@ -6,6 +6,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use recalign_t5::Precision;
+
 use crate::error::{Error, Result};
 use crate::optim::OptimizerConfig;
 
@@ -62,6 +64,12 @@ pub struct TrainConfig {
     pub clip_norm: Option<f64>,
     /// How the loss averages: `"tokens"` (HF's) or `"samples"`.
     pub loss_average: LossAverage,
+    /// `"f32"`, or `"bf16"` matrix products with f32 weights, softmax,
+    /// norms and loss (mixed precision, for CUDA; see
+    /// [`recalign_t5::Precision`]). Left out of the written settings when
+    /// f32, so runs from before the key keep their identity.
+    #[serde(skip_serializing_if = "Precision::is_f32")]
+    pub precision: Precision,
     /// Longest input in tokens; longer inputs keep their end (the most
     /// recent history and the question).
     pub max_input_tokens: usize,
@@ -100,6 +108,7 @@ impl Default for TrainConfig {
             optimizer: OptimizerConfig::adamw(),
             clip_norm: Some(1.0),
             loss_average: LossAverage::Samples,
+            precision: Precision::F32,
             max_input_tokens: 512,
             max_target_tokens: 64,
             eval_every: 200,

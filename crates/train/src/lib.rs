@@ -13,6 +13,7 @@ pub mod config;
 pub mod data;
 pub mod error;
 pub mod optim;
+pub mod parallel;
 pub mod selection;
 pub mod trainer;
 

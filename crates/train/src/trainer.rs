@@ -13,21 +13,21 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use burn::module::{AutodiffModule, Module};
-use burn::optim::{GradientsAccumulator, GradientsParams};
-use burn::tensor::ElementConversion;
+use burn::optim::GradientsAccumulator;
 use burn::tensor::backend::{AutodiffBackend, Backend};
 use recalign_model_dir::{ModelDir, ModelFile, check_agreement};
 use recalign_runtime::seed::{GOLDEN_GAMMA, mix64};
 use recalign_runtime::{IoError, write_atomically};
-use recalign_t5::{Preset, T5, cross_entropy, sample_cross_entropy, token_log_probs};
+use recalign_t5::{Preset, T5, token_log_probs};
 use recalign_tokenizer::{T5Tokenizer, TrainOptions};
 use serde::Serialize;
 
 use crate::checkpoint::{self, OPTIMIZER_FILE, STATE_FILE, TrainerState};
-use crate::config::{LossAverage, TrainConfig};
+use crate::config::TrainConfig;
 use crate::data::{Examples, HostBatch, Pair, epoch_plan, read_pairs};
 use crate::error::{Error, Result};
 use crate::optim::Optimizer;
+use crate::parallel::batch_gradients;
 use crate::selection::{Best, CurvePoint, Measured, promote, write_curves};
 
 /// Pairs read from the training file to train a tokenizer from scratch.
@@ -235,12 +235,20 @@ fn resumable(config: &TrainConfig) -> TrainConfig {
     }
 }
 
-/// Runs training on `device` and writes the model into `options.out`.
+/// Runs training on `devices` and writes the model into `options.out`.
+/// The model lives on the first device; with several, each micro-batch is
+/// split across them (see [`crate::parallel`]).
 pub fn train<B: AutodiffBackend>(
     options: &RunOptions,
-    device: &B::Device,
+    devices: &[B::Device],
     observer: &mut dyn Observer,
 ) -> Result<TrainSummary> {
+    let Some(device) = devices.first() else {
+        return Err(Error::Config {
+            origin: "devices".to_owned(),
+            message: "training needs at least one device".to_owned(),
+        });
+    };
     let config = &options.config;
     config.validate().map_err(|message| Error::Config {
         origin: "train settings".to_owned(),
@@ -273,6 +281,7 @@ pub fn train<B: AutodiffBackend>(
             (tokenizer, model)
         }
     };
+    model.set_precision(config.precision);
     let tokenizer_origin =
         ModelDir::new(resume_dir.as_deref().unwrap_or(out)).file(ModelFile::Tokenizer);
     check_agreement(model.config(), &tokenizer, &tokenizer_origin)?;
@@ -432,21 +441,14 @@ pub fn train<B: AutodiffBackend>(
             let host = HostBatch::new(&examples, &batches[state.batch], pad, start);
             state.batch += 1;
             tokens += host.tokens;
-            model.reseed_dropout(mix(config.seed, step, micro as u64));
-            let batch = host.to_device::<B>(device);
-            let logits = model.forward(
-                batch.input_ids,
-                batch.attention_mask,
-                batch.decoder_input_ids,
+            let (loss, grads) = batch_gradients(
+                &model,
+                &host,
+                devices,
+                config.loss_average,
+                mix(config.seed, step, micro as u64),
             );
-            let loss = match config.loss_average {
-                LossAverage::Tokens => cross_entropy(logits, batch.labels),
-                LossAverage::Samples => sample_cross_entropy(logits, batch.labels),
-            };
-            loss_sum += loss.clone().into_scalar().elem::<f64>();
-            let backward = tracing::debug_span!("backward").entered();
-            let grads = GradientsParams::from_grads(loss.backward(), &model);
-            drop(backward);
+            loss_sum += loss;
             accumulator.accumulate(&model, grads);
         }
         let loss = loss_sum / config.grad_accum as f64;

@@ -14,8 +14,11 @@ struct Job(RunOptions);
 impl TrainingJob for Job {
     type Output = recalign_train::TrainSummary;
     type Error = recalign_train::Error;
-    fn run<B: AutodiffBackend>(self, device: B::Device) -> recalign_train::Result<Self::Output> {
-        train::<B>(&self.0, &device, &mut Quiet)
+    fn run<B: AutodiffBackend>(
+        self,
+        devices: Vec<B::Device>,
+    ) -> recalign_train::Result<Self::Output> {
+        train::<B>(&self.0, &devices, &mut Quiet)
     }
 }
 

@@ -16,9 +16,9 @@ impl recalign_train::TrainingJob for Job {
     type Error = recalign_train::Error;
     fn run<B: burn::tensor::backend::AutodiffBackend>(
         self,
-        device: B::Device,
+        devices: Vec<B::Device>,
     ) -> recalign_train::Result<Self::Output> {
-        train::<B>(&self.0, &device, &mut Quiet)
+        train::<B>(&self.0, &devices, &mut Quiet)
     }
 }
 

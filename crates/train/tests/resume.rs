@@ -26,8 +26,11 @@ struct Job(RunOptions, u64);
 impl TrainingJob for Job {
     type Output = recalign_train::TrainSummary;
     type Error = recalign_train::Error;
-    fn run<B: AutodiffBackend>(self, device: B::Device) -> recalign_train::Result<Self::Output> {
-        train::<B>(&self.0, &device, &mut StopAfter(self.1, 0))
+    fn run<B: AutodiffBackend>(
+        self,
+        devices: Vec<B::Device>,
+    ) -> recalign_train::Result<Self::Output> {
+        train::<B>(&self.0, &devices, &mut StopAfter(self.1, 0))
     }
 }
 

@@ -5,7 +5,8 @@
 use std::path::PathBuf;
 
 use clap::Args;
-use recalign_runtime::DeviceChoice;
+use recalign_runtime::{DeviceChoice, DeviceList};
+use recalign_t5::Precision;
 
 use super::DatasetArgs;
 use crate::choices::{EvalTask, HeldOut, Loss, ModelPreset, OptimizerName, SampleStyle};
@@ -58,9 +59,10 @@ pub struct TrainModelArgs {
     #[arg(long, value_name = "DIR")]
     pub out: PathBuf,
 
-    /// `cpu`, or `cuda[:N]` in builds with the `cuda` feature.
+    /// `cpu`, or `cuda[:N]` in builds with the `cuda` feature, or several
+    /// GPUs, `cuda:0,1,2,3`, which split each batch between them.
     #[arg(long, value_name = "DEVICE", default_value = "cpu")]
-    pub device: DeviceChoice,
+    pub device: DeviceList,
 }
 
 /// `recalign train`'s overrides of the `[train]` table.
@@ -108,6 +110,11 @@ pub struct TrainingArgs {
     /// Validate every N steps (`[train] eval_every`).
     #[arg(long, value_name = "N")]
     pub eval_every: Option<u64>,
+
+    /// `f32`, or `bf16` matrix products with f32 master weights (mixed
+    /// precision for CUDA; `[train] precision`).
+    #[arg(long, value_name = "PRECISION")]
+    pub precision: Option<Precision>,
 }
 
 /// `recalign baseline`

@@ -52,7 +52,7 @@ pub fn run(global: &GlobalArgs, args: &TrainArgs) -> Result<()> {
             &loaded.dataset,
             fallback_samples,
             &settings.config,
-            args.model.device,
+            args.model.device.devices()[0],
         )?,
         None => None,
     };
@@ -155,9 +155,9 @@ impl TrainingJob for Job<'_> {
 
     fn run<B: AutodiffBackend>(
         mut self,
-        device: B::Device,
+        devices: Vec<B::Device>,
     ) -> recalign_train::Result<TrainSummary> {
-        let summary = recalign_train::train::<B>(&self.options, &device, &mut self.bar);
+        let summary = recalign_train::train::<B>(&self.options, &devices, &mut self.bar);
         self.bar.bar.finish_and_clear();
         summary
     }

@@ -140,9 +140,21 @@ fn train_refuses_a_device_this_build_lacks_and_bad_settings() {
             &mut train(&["--device", "cuda:0", "--max-steps", "1"]),
             &["--features cuda"],
         );
+        fails(
+            &mut train(&["--device", "cuda:0,1", "--max-steps", "1"]),
+            &["--features cuda"],
+        );
     }
     fails(&mut train(&["--batch-size", "0"]), &["train.batch_size"]);
     train(&["--device", "tpu"]).assert().code(2);
+    train(&["--device", "cuda:0,1,0"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("GPU 0 is listed twice"));
+    train(&["--precision", "f16"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("not f32 or bf16"));
 }
 
 #[test]
@@ -421,4 +433,22 @@ fn a_pretrained_model_fine_tunes_and_gains_atomic_identifiers() {
         ),
         &["   3  SHOP"],
     );
+}
+
+/// Mixed precision runs through the whole trainer (on the CPU here, where
+/// it only checks the numerics) and is written into the model's record.
+#[test]
+fn bf16_training_runs_and_is_recorded() {
+    let cache = tempfile::tempdir().unwrap();
+    let out = tempfile::tempdir().unwrap();
+    let model = out.path().join("model");
+    succeeds(
+        recalign(cache.path())
+            .args(["train", "--precision", "bf16", "--max-steps", "2"])
+            .args(["--batch-size", "4", "--valid-users", "0", "--out"])
+            .arg(&model),
+        &["2 steps in"],
+    );
+    let record = std::fs::read_to_string(model.join("train.toml")).unwrap();
+    assert!(record.contains("precision = \"bf16\""), "{record}");
 }
