@@ -19,7 +19,6 @@
 //! for more hypotheses per user than it has rows): [`search`] returns that
 //! as a [`SearchError`].
 
-use burn::tensor::activation::log_softmax;
 use burn::tensor::backend::Backend;
 use recalign_t5::{DecoderCache, Encoded, T5};
 
@@ -237,18 +236,23 @@ pub fn search(
 
 /// T5 as a [`StepScorer`]: the encoder runs once, the decoder one token at
 /// a time with its KV cache, rows following the surviving hypotheses. Only
-/// the wanted columns of the log-probabilities leave the device.
+/// the wanted columns of the log-probabilities are formed: each row's
+/// normaliser is computed once over the vocabulary, and only the wanted
+/// logits are gathered and leave the device.
 ///
 /// [`T5Scorer::grouped`] keeps `group` decoder rows per user (padding the
 /// users with fewer live hypotheses), so the encoder memory stays one row
 /// per user and each user's beams attend to it together; only the short
-/// self-attention cache is reordered each step.
+/// self-attention cache is reordered each step. A user whose search has
+/// ended is dropped from the batch, encoder memory and all, at the next
+/// step.
 pub struct T5Scorer<'a, B: Backend> {
     model: &'a T5<B>,
     cache: DecoderCache<B>,
     device: B::Device,
     group: usize,
-    users: usize,
+    /// Grouped: the users (encoder rows) the cache holds now.
+    slots: usize,
     /// Grouped: the decoder row of each hypothesis of the previous call.
     placed: Vec<usize>,
     first: bool,
@@ -270,45 +274,83 @@ impl<'a, B: Backend> T5Scorer<'a, B> {
             cache: model.start_grouped_decoding(encoded, group),
             device: encoded.hidden.device(),
             group: group.max(1),
-            users: encoded.hidden.dims()[0],
+            slots: encoded.hidden.dims()[0],
             placed: Vec::new(),
             first: true,
         }
     }
 
-    /// Grouped layout: each hypothesis's decoder row, and the parent row
-    /// and token of every decoder row (idle rows repeat themselves and read
-    /// the pad token).
-    fn place(&self, parents: &[usize], tokens: &[u32]) -> Result<Placement, SearchError> {
+    /// The users whose decoder rows and encoder memory the scorer still
+    /// holds: all of them at the start, fewer once some searches end
+    /// (grouped scorers only; an ungrouped one holds one row per live
+    /// hypothesis instead).
+    pub fn users_held(&self) -> usize {
+        self.slots
+    }
+
+    /// Grouped layout of this step: the users kept (previous slots, in
+    /// order), each hypothesis's decoder row, and the previous row and the
+    /// token of every decoder row (idle rows repeat a row of their user
+    /// and read the pad token).
+    fn place(&self, parents: &[usize], tokens: &[u32]) -> Result<Grouped, SearchError> {
         let group = self.group;
-        let rows = self.users * group;
-        let mut used = vec![0usize; self.users];
-        let mut source: Vec<u32> = (0..rows as u32).collect();
+        let from: Vec<usize> = parents
+            .iter()
+            .map(|&parent| match self.first {
+                true => parent * group,
+                false => self.placed[parent],
+            })
+            .collect();
+        let mut live = vec![false; self.slots];
+        for &row in &from {
+            live[row / group] = true;
+        }
+        let kept: Vec<usize> = (0..self.slots).filter(|&slot| live[slot]).collect();
+        let mut slot_of = vec![usize::MAX; self.slots];
+        for (new, &old) in kept.iter().enumerate() {
+            slot_of[old] = new;
+        }
+        let rows = kept.len() * group;
+        let mut source: Vec<u32> = kept
+            .iter()
+            .flat_map(|&old| (old * group..(old + 1) * group).map(|row| row as u32))
+            .collect();
         let mut fed = vec![self.model.config().pad_token_id; rows];
+        let mut used = vec![0usize; kept.len()];
         let mut placed = Vec::with_capacity(parents.len());
-        for (&parent, &token) in parents.iter().zip(tokens) {
-            let from = if self.first {
-                parent * group
-            } else {
-                self.placed[parent]
-            };
-            let user = from / group;
-            if used[user] == group {
+        for (&row, &token) in from.iter().zip(tokens) {
+            let user = row / group;
+            let slot = slot_of[user];
+            if used[slot] == group {
                 return Err(SearchError::TooManyHypotheses { user, group });
             }
-            let at = user * group + used[user];
-            used[user] += 1;
-            source[at] = from as u32;
+            let at = slot * group + used[slot];
+            used[slot] += 1;
+            source[at] = row as u32;
             fed[at] = token;
             placed.push(at);
         }
-        Ok((placed, source, fed))
+        let kept = (kept.len() < self.slots).then_some(kept);
+        Ok(Grouped {
+            kept,
+            placed,
+            source,
+            fed,
+        })
     }
 }
 
-/// Where a step's hypotheses go: each one's decoder row, and every decoder
-/// row's source row and fed token.
-type Placement = (Vec<usize>, Vec<u32>, Vec<u32>);
+/// Where a grouped step's hypotheses go.
+struct Grouped {
+    /// The previous slots still searching, when some have ended.
+    kept: Option<Vec<usize>>,
+    /// Each hypothesis's decoder row.
+    placed: Vec<usize>,
+    /// Every decoder row's previous row.
+    source: Vec<u32>,
+    /// Every decoder row's token.
+    fed: Vec<u32>,
+}
 
 impl<B: Backend> StepScorer for T5Scorer<'_, B> {
     fn next(
@@ -319,7 +361,13 @@ impl<B: Backend> StepScorer for T5Scorer<'_, B> {
     ) -> Result<Vec<Vec<f32>>, SearchError> {
         let device = &self.device;
         let (placed, source, fed) = if self.group > 1 {
-            self.place(parents, tokens)?
+            let step = self.place(parents, tokens)?;
+            if let Some(kept) = step.kept {
+                let groups: Vec<u32> = kept.iter().map(|&slot| slot as u32).collect();
+                self.cache.keep_groups(int_tensor(&groups, device));
+                self.slots = kept.len();
+            }
+            (step.placed, step.source, step.fed)
         } else {
             let rows: Vec<u32> = parents.iter().map(|&p| p as u32).collect();
             ((0..parents.len()).collect(), rows, tokens.to_vec())
@@ -328,18 +376,19 @@ impl<B: Backend> StepScorer for T5Scorer<'_, B> {
         let logits = self
             .model
             .decode_step(&mut self.cache, int_tensor(&fed, device));
-        let log_probs = log_softmax(logits, 1);
-        let log_probs = if self.group > 1 {
+        let logits = if self.group > 1 {
             let rows: Vec<u32> = placed.iter().map(|&r| r as u32).collect();
-            log_probs.select(0, int_tensor(&rows, device))
+            logits.select(0, int_tensor(&rows, device))
         } else {
-            log_probs
+            logits
         };
         self.placed = placed;
         self.first = false;
-        let rows = log_probs.dims()[0];
-        let values = log_probs
-            .select(1, int_tensor(wanted, device))
+        let rows = logits.dims()[0];
+        // log p = logit − log Σ exp(logits), the normaliser once per row.
+        let max = logits.clone().max_dim(1);
+        let normaliser = (logits.clone() - max.clone()).exp().sum_dim(1).log() + max;
+        let values = (logits.select(1, int_tensor(wanted, device)) - normaliser)
             .into_data()
             .convert::<f32>()
             .to_vec::<f32>()

@@ -265,6 +265,45 @@ fn t5_search_returns_items_scored_by_their_log_probability() {
     }
 }
 
+/// A user whose search ends early (all but two items excluded) leaves the
+/// grouped batch, encoder memory and all, and the others' results stay
+/// those of the ungrouped search, which holds one row per hypothesis.
+#[test]
+fn finished_users_leave_the_grouped_batch_and_the_rest_stays_the_same() {
+    let device = Default::default();
+    let model = tiny_t5();
+    let items = catalogue(30);
+    let trie = ItemTrie::new(&items).unwrap();
+    let users = 3;
+    let prompts = [vec![5, 6, 7, 1], vec![8, 9, 1], vec![4, 4, 4, 1]];
+    let encoded = encode_prompts(&model, &prompts, &device);
+    let excluded = [vec![], (2..items.len()).collect::<Vec<usize>>()];
+    let config = SearchConfig::new(8, 5, 0);
+    let mut plain = T5Scorer::new(&model, &encoded);
+    let expected = search(&mut plain, &trie, users, &config, &excluded).unwrap();
+    let mut grouped = T5Scorer::grouped(&model, &encoded, 8);
+    assert_eq!(grouped.users_held(), 3);
+    let got = search(&mut grouped, &trie, users, &config, &excluded).unwrap();
+    assert!(
+        grouped.users_held() < users,
+        "{} users still held",
+        grouped.users_held()
+    );
+    assert_eq!(got[1].len(), 2);
+    for (user, (a, b)) in expected.iter().zip(&got).enumerate() {
+        assert_eq!(a.len(), b.len(), "user {user}");
+        for (a, b) in a.iter().zip(b) {
+            assert_eq!(a.item, b.item, "user {user}");
+            assert!(
+                (a.score - b.score).abs() < 1e-4,
+                "{} vs {}",
+                a.score,
+                b.score
+            );
+        }
+    }
+}
+
 #[test]
 fn a_grouped_scorer_refuses_more_beams_than_it_holds() {
     let device = Default::default();

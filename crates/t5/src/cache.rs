@@ -75,4 +75,15 @@ impl<B: Backend> DecoderCache<B> {
             memory.select(rows.clone());
         }
     }
+
+    /// Keeps the encoder rows `groups` of a grouped cache (its users whose
+    /// search goes on), dropping the others' cross-attention memory. The
+    /// decoder rows must then be selected to `group` per kept row, in the
+    /// same order, with [`select`](Self::select).
+    pub fn keep_groups(&mut self, groups: Tensor<B, 1, Int>) {
+        self.padding = self.padding.clone().select(0, groups.clone());
+        for memory in &mut self.cross {
+            memory.select(groups.clone());
+        }
+    }
 }
