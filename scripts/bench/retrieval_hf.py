@@ -10,7 +10,8 @@ Input (--requests), written by the Rust bench:
    "batch_users": 16, "decoder_start_token_id": 0, "pad_token_id": 0, "eos_token_id": 1}
 
 No tokenizer is loaded: prompts and items are already token ids.
-Runs fp32 on CPU, model.eval(), torch.inference_mode().
+Runs fp32, model.eval(), torch.inference_mode(), on the CPU or on --device cuda[:N]
+(the prompts are moved there; the prefix function runs on the host, as in P5/OpenP5).
 
 Usage:
   python scripts/bench/retrieval_hf.py --model DIR --requests req.json --threads 1 --out res.json
@@ -61,6 +62,7 @@ def main(argv=None):
     ap.add_argument("--threads", type=int, default=None, help="torch.set_num_threads (default: torch default)")
     ap.add_argument("--out", default=None, help="write the JSON result here")
     ap.add_argument("--max-users", type=int, default=None, help="use only the first N prompts")
+    ap.add_argument("--device", default="cpu", help="cpu or cuda[:N] (default cpu)")
     args = ap.parse_args(argv)
 
     if args.threads is not None:
@@ -97,8 +99,11 @@ def main(argv=None):
         prefix = tuple(input_ids.tolist()[1:])
         return allowed.get(prefix, fallback)
 
-    model = T5ForConditionalGeneration.from_pretrained(args.model, torch_dtype=torch.float32)
-    model = model.to("cpu").float().eval()
+    device = torch.device(args.device)
+    if device.type == "cuda" and not torch.cuda.is_available():
+        sys.exit(f"--device {args.device}: torch sees no GPU")
+    model = T5ForConditionalGeneration.from_pretrained(args.model, dtype=torch.float32)
+    model = model.to(device).float().eval()
 
     gen_kwargs = dict(
         num_beams=beams,
@@ -123,8 +128,8 @@ def main(argv=None):
 
     def run_batch(batch):
         ids, mask = pad_batch(batch, pad_id)
-        out = model.generate(input_ids=ids, attention_mask=mask, **gen_kwargs)
-        return out.sequences
+        out = model.generate(input_ids=ids.to(device), attention_mask=mask.to(device), **gen_kwargs)
+        return out.sequences.cpu()
 
     with torch.inference_mode():
         # Untimed warm-up.
@@ -173,6 +178,8 @@ def main(argv=None):
         "torch": torch.__version__,
         "transformers": transformers.__version__,
         "threads": torch.get_num_threads(),
+        "device": str(device),
+        "device_name": torch.cuda.get_device_name(device) if device.type == "cuda" else None,
         # extras
         "returned_sequences": returned,
         "valid_sequences": valid_total,

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Time one T5 training step in PyTorch + Hugging Face transformers (CPU).
+"""Time one T5 training step in PyTorch + Hugging Face transformers (CPU or GPU).
 
 The PyTorch side of the recalign-t5 training-step benchmark: same model
 shapes, batch and step as the Rust benchmark, so throughputs can be compared.
@@ -25,6 +25,14 @@ end in 8 padding positions (id 0, attention_mask 0); labels are random ids in
 [2, vocab) (no -100). One step = model(input_ids, attention_mask, labels) ->
 loss.backward() -> torch.optim.AdamW(lr=1e-3).step() -> zero_grad(). The first
 --warmup steps are not timed. Prints one JSON line on stdout.
+
+Device and precision (used by `scripts/gpu/check.sh`): --device cpu|cuda[:N]
+(default cpu) moves model and batch there; on a GPU every timed step ends
+with torch.cuda.synchronize(), so a step's time is its own. --bf16 runs the
+forward pass and loss under torch.autocast(device type, bfloat16) with f32
+weights and optimizer state (PyTorch's mixed precision; the recalign side
+is `[train] precision = "bf16"`). TF32 is left at PyTorch's default (off for
+matrix products); the JSON says which.
 
 transformers 5.x quirk: T5Config(tie_word_embeddings=False) only turns off the
 output scaling and still ties lm_head to shared (see
@@ -78,6 +86,8 @@ def main(argv=None) -> int:
     p.add_argument("--steps", type=int, default=10)
     p.add_argument("--warmup", type=int, default=1)
     p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--device", default="cpu", help="cpu or cuda[:N]")
+    p.add_argument("--bf16", action="store_true", help="autocast the forward pass to bfloat16")
     args = p.parse_args(argv)
     if args.src_len <= PAD_POSITIONS:
         p.error(f"--src-len must exceed {PAD_POSITIONS}")
@@ -91,6 +101,10 @@ def main(argv=None) -> int:
     transformers.logging.set_verbosity_error()
     torch.set_num_threads(args.threads)
     torch.manual_seed(SEED)
+    device = torch.device(args.device)
+    cuda = device.type == "cuda"
+    if cuda and not torch.cuda.is_available():
+        p.error(f"--device {args.device}: torch sees no GPU")
 
     if args.config:
         text = Path(args.config).read_text() if Path(args.config).is_file() else args.config
@@ -106,6 +120,7 @@ def main(argv=None) -> int:
         model.lm_head.weight = nn.Parameter(torch.randn_like(model.shared.weight))
         model.all_tied_weights_keys.pop("lm_head.weight", None)
     assert (model.lm_head.weight is model.shared.weight) == bool(tied)
+    model.to(device)
     model.train()
     n_params = sum(t.numel() for t in model.parameters())
 
@@ -116,15 +131,21 @@ def main(argv=None) -> int:
     input_ids[1::2, -PAD_POSITIONS:] = 0
     attention_mask[1::2, -PAD_POSITIONS:] = 0
     labels = torch.randint(2, vocab, (args.batch, args.tgt_len), generator=gen)
+    input_ids, attention_mask, labels = (t.to(device) for t in (input_ids, attention_mask, labels))
 
     optimizer = torch.optim.AdamW(model.parameters(), lr=1e-3)
+    autocast = torch.autocast(device.type, dtype=torch.bfloat16, enabled=args.bf16)
 
     def step() -> float:
-        out = model(input_ids=input_ids, attention_mask=attention_mask, labels=labels)
+        with autocast:
+            out = model(input_ids=input_ids, attention_mask=attention_mask, labels=labels)
         out.loss.backward()
         optimizer.step()
         optimizer.zero_grad()
-        return out.loss.item()
+        loss = out.loss.item()
+        if cuda:
+            torch.cuda.synchronize(device)
+        return loss
 
     for _ in range(args.warmup):
         step()
@@ -149,6 +170,11 @@ def main(argv=None) -> int:
         "torch": torch.__version__,
         "transformers": transformers.__version__,
         "threads": args.threads,
+        "device": str(device),
+        "device_name": torch.cuda.get_device_name(device) if cuda else None,
+        "precision": "bf16" if args.bf16 else "f32",
+        "tf32_matmul": torch.backends.cuda.matmul.allow_tf32,
+        "peak_gpu_mb": torch.cuda.max_memory_allocated(device) / 2**20 if cuda else None,
         "params": n_params,
         "first_loss": losses[0],
         "last_loss": losses[-1],

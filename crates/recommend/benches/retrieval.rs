@@ -1,8 +1,9 @@
-//! Benchmark: users per second of retrieval top-20 with 20 beams on the
-//! CPU, for the `tiny` and `small` presets, beside HF transformers'
+//! Benchmark: users per second of retrieval top-20 with 20 beams, for the
+//! `tiny` and `small` presets, beside HF transformers'
 //! `generate(prefix_allowed_tokens_fn=…)` (`scripts/bench/retrieval_hf.py`,
-//! the path of P5 and OpenP5) on the same checkpoint, prompts and trie,
-//! when `.venv-torch` exists (`scripts/python/setup-torch.sh`; never in CI).
+//! the path of P5 and OpenP5) on the same checkpoint, prompts, trie and
+//! device, when `.venv-torch` exists (`scripts/python/setup-torch.sh`;
+//! never in CI) or `--python` names an interpreter with torch.
 //!
 //! ```text
 //! cargo bench -p recalign-recommend --bench retrieval [-- tiny small]
@@ -14,6 +15,20 @@
 //! sides: 16 users per batch, one untimed warm-up batch, then every user
 //! timed. `RECALIGN_BENCH_USERS` sets the users (default 256 for tiny, 64
 //! for small). Writes `target/bench/retrieval.json`.
+//!
+//! Options (after `--`; `scripts/gpu/check.sh` runs the built binary with
+//! them on a borrowed GPU, where no cargo exists):
+//!
+//! - `--device cpu|cuda[:N]`: where both sides run (default `cpu`); `cuda`
+//!   needs the crate's `cuda` feature
+//!   (`cargo bench -p recalign-recommend --features cuda --bench retrieval`)
+//!   and is refused without it.
+//! - `--users N`: users timed (as `RECALIGN_BENCH_USERS`).
+//! - `--python PATH|none`, `--script PATH`: the PyTorch side's interpreter
+//!   (default `.venv-torch/bin/python` when it exists) and script.
+//! - `--dir DIR`: where the models and requests go (default
+//!   `target/bench`); `--out FILE`: the JSON (default
+//!   `DIR/retrieval.json`).
 
 mod common;
 
@@ -22,6 +37,7 @@ use std::process::Command;
 use std::time::Instant;
 
 use burn::backend::Flex;
+use burn::tensor::backend::Backend;
 use recalign_data::Split;
 use recalign_recommend::{History, Recommender, Settings};
 use recalign_samples::{Generator, Query, SamplesConfig};
@@ -32,24 +48,108 @@ const K: usize = 20;
 const BEAMS: usize = 20;
 const BATCH: usize = 16;
 
-fn bench_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/bench")
+/// The command line: presets, and the options of the module docs. Flags
+/// it does not know (cargo passes `--bench`) are ignored.
+struct Options {
+    presets: Vec<Preset>,
+    device: String,
+    users: Option<usize>,
+    python: Option<PathBuf>,
+    script: PathBuf,
+    dir: PathBuf,
+    out: Option<PathBuf>,
 }
 
-fn python() -> Option<PathBuf> {
-    let venv = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../.venv-torch/bin/python");
-    venv.is_file().then_some(venv)
+impl Options {
+    fn parse() -> Self {
+        let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+        let venv = workspace.join(".venv-torch/bin/python");
+        let mut options = Self {
+            presets: Vec::new(),
+            device: "cpu".to_owned(),
+            users: std::env::var("RECALIGN_BENCH_USERS")
+                .ok()
+                .and_then(|v| v.parse().ok()),
+            python: venv.is_file().then_some(venv),
+            script: workspace.join("scripts/bench/retrieval_hf.py"),
+            dir: workspace.join("target/bench"),
+            out: None,
+        };
+        let mut args = std::env::args().skip(1);
+        while let Some(arg) = args.next() {
+            let mut value = |name: &str| {
+                args.next()
+                    .unwrap_or_else(|| panic!("{name} needs a value"))
+            };
+            match arg.as_str() {
+                "--device" => options.device = value("--device"),
+                "--users" => options.users = Some(value("--users").parse().expect("--users N")),
+                "--python" => {
+                    let python = value("--python");
+                    options.python = (python != "none").then(|| PathBuf::from(python));
+                }
+                "--script" => options.script = value("--script").into(),
+                "--dir" => options.dir = value("--dir").into(),
+                "--out" => options.out = Some(value("--out").into()),
+                flag if flag.starts_with('-') => {}
+                preset => options
+                    .presets
+                    .push(Preset::parse(preset).expect("tiny or small")),
+            }
+        }
+        if options.presets.is_empty() {
+            options.presets = vec![Preset::Tiny, Preset::Small];
+        }
+        options
+    }
 }
 
-fn run(preset: Preset) -> Value {
+/// Runs `preset` on the backend of `options.device`.
+fn run_on_device(preset: Preset, options: &Options) -> Value {
+    match options.device.as_str() {
+        "cpu" => run::<Flex>(preset, options, Default::default()),
+        other => {
+            let index = match other {
+                "cuda" => 0,
+                _ => other
+                    .strip_prefix("cuda:")
+                    .and_then(|n| n.parse().ok())
+                    .unwrap_or_else(|| panic!("--device {other}: cpu, cuda or cuda:N")),
+            };
+            gpu::run_cuda(preset, options, index)
+        }
+    }
+}
+
+/// The GPU path, in builds with the crate's `cuda` feature.
+mod gpu {
+    use super::*;
+
+    /// On GPU `index`, in a build with the `cuda` feature.
+    #[cfg(feature = "cuda")]
+    pub fn run_cuda(preset: Preset, options: &Options, index: usize) -> Value {
+        let device = burn::backend::cuda::CudaDevice::new(index);
+        run::<burn::backend::Cuda>(preset, options, device)
+    }
+
+    /// Refuses the GPU: this build has no CUDA backend.
+    #[cfg(not(feature = "cuda"))]
+    pub fn run_cuda(_preset: Preset, _options: &Options, index: usize) -> Value {
+        panic!(
+            "--device cuda:{index}: this bench was built without CUDA \
+             (build it as scripts/gpu/build.sh does)"
+        )
+    }
+}
+
+fn run<B: Backend>(preset: Preset, options: &Options, device: B::Device) -> Value {
     let name = format!("{preset:?}").to_lowercase();
     let data = common::shop();
     let generator = Generator::new(&data, SamplesConfig::default()).expect("default samples");
     let tokenizer = common::tokenizer(&data, &generator, preset);
-    let device = Default::default();
     let config = preset.config(preset.vocab_size());
-    let model = T5::<Flex>::random(&config, 0, &device).expect("preset config");
-    let dir = bench_dir().join(format!("retrieval-{name}"));
+    let model = T5::<B>::random(&config, 0, &device).expect("preset config");
+    let dir = options.dir.join(format!("retrieval-{name}"));
     model.save(&dir).expect("model saves");
     tokenizer
         .save(&dir.join("tokenizer.json"))
@@ -65,10 +165,7 @@ fn run(preset: Preset) -> Value {
     .expect("recommender");
 
     let default_users = if preset == Preset::Tiny { 256 } else { 64 };
-    let users: usize = std::env::var("RECALIGN_BENCH_USERS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default_users);
+    let users = options.users.unwrap_or(default_users);
     let held: Vec<_> = data.held_out_all(Split::Test).take(users).collect();
     let histories: Vec<History<'_>> = held
         .iter()
@@ -96,6 +193,8 @@ fn run(preset: Preset) -> Value {
 
     rec.retrieve(&histories[..BATCH.min(histories.len())], K, &[])
         .expect("warm-up");
+    // The results are read back to the host, so each batch has finished
+    // on the device when `retrieve` returns.
     let start = Instant::now();
     let mut returned = 0;
     for chunk in histories.chunks(BATCH) {
@@ -116,14 +215,16 @@ fn run(preset: Preset) -> Value {
     });
     eprintln!("{name}: recalign {ours}");
 
-    let hf = python().map(|python| {
+    let hf = options.python.as_ref().map(|python| {
         let out = dir.join("hf.json");
         let status = Command::new(python)
-            .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scripts/bench/retrieval_hf.py"))
+            .arg(&options.script)
             .arg("--model")
             .arg(&dir)
             .arg("--requests")
             .arg(&requests_path)
+            .arg("--device")
+            .arg(&options.device)
             .arg("--out")
             .arg(&out)
             .status()
@@ -138,28 +239,36 @@ fn run(preset: Preset) -> Value {
         .as_ref()
         .and_then(|hf| Some(ours["users_per_second"].as_f64()? / hf["users_per_second"].as_f64()?));
     if let Some(r) = ratio {
-        println!("{name}: recalign is {r:.2}× HF generate (users/s)");
+        eprintln!("{name}: recalign is {r:.2}× HF generate (users/s)");
     }
-    json!({ "preset": name, "recalign": ours, "hf": hf, "speedup": ratio })
+    json!({
+        "preset": name,
+        "device": options.device,
+        "k": K,
+        "beams": BEAMS,
+        "batch_users": BATCH,
+        "recalign": ours,
+        "hf": hf,
+        "speedup": ratio,
+    })
 }
 
 fn main() {
-    let wanted: Vec<String> = std::env::args()
-        .skip(1)
-        .filter(|a| !a.starts_with('-'))
+    let options = Options::parse();
+    let results: Vec<Value> = options
+        .presets
+        .iter()
+        .map(|&preset| run_on_device(preset, &options))
         .collect();
-    let presets: Vec<Preset> = if wanted.is_empty() {
-        vec![Preset::Tiny, Preset::Small]
-    } else {
-        wanted
-            .iter()
-            .map(|w| Preset::parse(w).expect("tiny or small"))
-            .collect()
-    };
-    let results: Vec<Value> = presets.into_iter().map(run).collect();
-    let path = bench_dir().join("retrieval.json");
-    std::fs::create_dir_all(bench_dir()).expect("bench dir");
-    std::fs::write(&path, serde_json::to_string_pretty(&results).expect("json"))
-        .expect("results written");
-    println!("{}", path.display());
+    let path = options
+        .out
+        .clone()
+        .unwrap_or_else(|| options.dir.join("retrieval.json"));
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).expect("bench dir");
+    }
+    let text = serde_json::to_string_pretty(&results).expect("json");
+    std::fs::write(&path, &text).expect("results written");
+    println!("{text}");
+    eprintln!("wrote {}", path.display());
 }
