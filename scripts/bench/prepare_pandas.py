@@ -39,6 +39,7 @@ import argparse
 import hashlib
 import json
 import platform
+import resource
 import statistics
 import sys
 import time
@@ -138,6 +139,8 @@ def main() -> None:
         "users": int(df["user_id"].nunique()),
         "items": len(catalogue),
         "interactions": len(df),
+        # Peak resident memory of this process (ru_maxrss is in KiB on Linux).
+        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
         "titles_missing": int(catalogue["title"].isna().sum()),
         "digest": digests.pop(),
     }))

@@ -14,11 +14,12 @@ Runs fp32, model.eval(), torch.inference_mode(), on the CPU or on --device cuda[
 (the prompts are moved there; the prefix function runs on the host, as in P5/OpenP5).
 
 Usage:
-  python scripts/bench/retrieval_hf.py --model DIR --requests req.json --threads 1 --out res.json
+  python scripts/bench/retrieval_hf.py --model DIR --requests req.json [--batch-users 16] --out res.json
 """
 
 import argparse
 import json
+import resource
 import sys
 import time
 
@@ -63,6 +64,7 @@ def main(argv=None):
     ap.add_argument("--out", default=None, help="write the JSON result here")
     ap.add_argument("--max-users", type=int, default=None, help="use only the first N prompts")
     ap.add_argument("--device", default="cpu", help="cpu or cuda[:N] (default cpu)")
+    ap.add_argument("--batch-users", type=int, default=None, help="users per batch (default: the requests')")
     args = ap.parse_args(argv)
 
     if args.threads is not None:
@@ -74,7 +76,7 @@ def main(argv=None):
     items = [[int(t) for t in it] for it in req["items"]]
     k = int(req["k"])
     beams = int(req["beams"])
-    batch_users = int(req["batch_users"])
+    batch_users = int(args.batch_users if args.batch_users is not None else req["batch_users"])
     start_id = int(req.get("decoder_start_token_id", 0))
     pad_id = int(req.get("pad_token_id", 0))
     eos_id = int(req.get("eos_token_id", 1))
@@ -180,6 +182,8 @@ def main(argv=None):
         "threads": torch.get_num_threads(),
         "device": str(device),
         "device_name": torch.cuda.get_device_name(device) if device.type == "cuda" else None,
+        # ru_maxrss is in KiB on Linux.
+        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
         # extras
         "returned_sequences": returned,
         "valid_sequences": valid_total,

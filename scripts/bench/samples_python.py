@@ -46,6 +46,7 @@ import html
 import json
 import os
 import platform
+import resource
 import random
 import statistics
 import string
@@ -423,6 +424,8 @@ def main():
         "samples": samples,
         "samples_per_s": round(samples / median, 1),
         "bytes_written": bytes_written,
+        # Peak resident memory of this process (ru_maxrss is in KiB on Linux).
+        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
     }))
 
 

@@ -251,7 +251,7 @@ part_step_bf16() { part_step bf16; }
 
 part_retrieval() {
     "$bin/retrieval" "$retrieval_preset" --device "$device" --users "$retrieval_users" \
-        --python "$py_or_none" --script "$root/scripts/bench/retrieval_hf.py" \
+        --batch 16 --rounds 1 --python "$py_or_none" --script "$root/scripts/bench/retrieval_hf.py" \
         --dir "$work/retrieval" --out "$work/retrieval.raw.json" >/dev/null || return 1
     with_python_side "$work/retrieval.raw.json" "$work/parts/retrieval.json"
 }
@@ -386,9 +386,9 @@ summary = {
 for precision in ("f32", "bf16"):
     for key in ("recalign_median_step_s", "pytorch_median_step_s", "ratio_of_medians"):
         summary[f"step_{precision}_{key}"] = get(f"step_{precision}", "result", "runs", 0, key)
-summary["retrieval_recalign_users_per_s"] = get("retrieval", "result", "runs", 0, "recalign", "users_per_second")
-summary["retrieval_hf_users_per_s"] = get("retrieval", "result", "runs", 0, "hf", "users_per_second")
-summary["retrieval_speedup"] = get("retrieval", "result", "runs", 0, "speedup")
+summary["retrieval_recalign_users_per_s"] = get("retrieval", "result", "runs", 0, "recalign", "median_users_per_second")
+summary["retrieval_hf_users_per_s"] = get("retrieval", "result", "runs", 0, "hf", "median_users_per_second")
+summary["retrieval_speedup"] = get("retrieval", "result", "runs", 0, "speedup_median_of_rounds")
 summary["train_steps"] = get("train", "result", "summary", "steps")
 summary["train_seconds_in_steps"] = get("train", "result", "summary", "seconds")
 summary["train_wall_s"] = get("train", "result", "wall_s")

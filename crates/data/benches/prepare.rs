@@ -64,13 +64,17 @@ fn main() {
         );
         drop(warm_up);
         let mut rust_times = Vec::with_capacity(repeat);
+        let mut rust_peak = 0f64;
         let mut pandas_times = Vec::with_capacity(repeat);
+        let mut pandas_peak = 0f64;
         let mut pandas_info = Value::Null;
         let mut pandas_error = None;
         for _ in 0..repeat {
+            recalign_testkit::reset_peak_rss();
             let start = Instant::now();
             let dataset = load().dataset;
             rust_times.push(start.elapsed().as_secs_f64());
+            rust_peak = rust_peak.max(recalign_testkit::peak_rss_mb().unwrap_or(f64::NAN));
             drop(dataset);
             let Some(py) = python.as_ref() else { continue };
             match bench_pandas(py, &workspace, name, &data_dir) {
@@ -79,6 +83,7 @@ fn main() {
                     if let Some(warm) = runs.last().and_then(Value::as_f64) {
                         pandas_times.push(warm);
                     }
+                    pandas_peak = pandas_peak.max(p["peak_rss_mb"].as_f64().unwrap_or(f64::NAN));
                     pandas_info = p;
                 }
                 Ok(p) => {
@@ -101,7 +106,7 @@ fn main() {
             "items": counts.1,
             "interactions": counts.2,
             "digest": digest,
-            "recalign": { "runs_s": rust_times, "median_s": rust_median },
+            "recalign": { "runs_s": rust_times, "median_s": rust_median, "peak_rss_mb": rust_peak },
         });
         if pandas_times.len() == rust_times.len() && !pandas_times.is_empty() {
             let ratios: Vec<f64> = pandas_times
@@ -115,6 +120,7 @@ fn main() {
                 "python_version": pandas_info["python_version"],
                 "runs_s": pandas_times,
                 "median_s": pandas_median,
+                "peak_rss_mb": pandas_peak,
             });
             entry["speedup_median_of_rounds"] = json!(median(&ratios));
             entry["speedup_of_medians"] = json!(pandas_median / rust_median);

@@ -65,8 +65,12 @@ fn main() {
     let mut python = Vec::new();
     let mut counts = (0, 0);
     let mut python_info = Value::Null;
+    let mut rust_peak = 0f64;
+    let mut python_peak = 0f64;
     for _ in 0..rounds {
+        recalign_testkit::reset_peak_rss();
         let (total, generation, samples) = run_rust();
+        rust_peak = rust_peak.max(recalign_testkit::peak_rss_mb().unwrap_or(f64::NAN));
         rust_total.push(total);
         rust_generation.push(generation);
         counts.0 = samples;
@@ -84,6 +88,7 @@ fn main() {
                     python.push(t);
                 }
                 counts.1 = info["samples"].as_u64().unwrap_or(0);
+                python_peak = python_peak.max(info["peak_rss_mb"].as_f64().unwrap_or(f64::NAN));
                 python_info = info;
             }
             Ok(o) => {
@@ -112,6 +117,7 @@ fn main() {
             "samples_per_s": samples / total,
             "generation_only_median_s": generation,
             "generation_only_samples_per_s": samples / generation,
+            "peak_rss_mb": rust_peak,
         },
     });
     println!(
@@ -137,6 +143,7 @@ fn main() {
             "runs_s": python,
             "median_s": p,
             "samples_per_s": samples / p,
+            "peak_rss_mb": python_peak,
         });
         report["speedup_of_medians"] = json!(p / total);
         report["speedup_median_of_rounds"] = json!(median(&ratios));

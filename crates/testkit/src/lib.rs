@@ -42,3 +42,44 @@ pub fn gzip(bytes: &[u8]) -> Vec<u8> {
     gz.write_all(bytes).expect("compress in memory");
     gz.finish().expect("finish gzip")
 }
+
+/// Peak resident memory of this process in MiB since it started or since
+/// the last [`reset_peak_rss`] (Linux's `VmHWM`; `None` elsewhere). The
+/// benches report it beside their Python peers' `ru_maxrss`.
+pub fn peak_rss_mb() -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb / 1024.0)
+}
+
+/// Restarts [`peak_rss_mb`] from the memory resident now (Linux:
+/// `clear_refs` 5), so that a bench measuring one side in its own process
+/// after a warm-up reads the peak of what follows. Returns whether the
+/// kernel accepted it.
+pub fn reset_peak_rss() -> bool {
+    std::fs::write("/proc/self/clear_refs", "5").is_ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// 64 MB touched raises the peak by about that much; once freed, a
+    /// reset brings the peak back down to what is resident now.
+    #[test]
+    fn peak_rss_follows_a_large_allocation_and_resets() {
+        let Some(before) = peak_rss_mb() else {
+            eprintln!("skipped: no /proc/self/status");
+            return;
+        };
+        let block = vec![1u8; 64 << 20];
+        let during = peak_rss_mb().unwrap();
+        assert!(during - before > 48.0, "{before} MB -> {during} MB");
+        drop(std::hint::black_box(block));
+        if reset_peak_rss() {
+            let after = peak_rss_mb().unwrap();
+            assert!(during - after > 48.0, "{during} MB -> {after} MB after reset");
+        }
+    }
+}

@@ -57,14 +57,6 @@ fn median(values: &mut [f64]) -> f64 {
     values[values.len() / 2]
 }
 
-/// Peak resident memory of this process in MiB (Linux).
-fn peak_rss_mb() -> Option<f64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
-    let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kb / 1024.0)
-}
-
 /// The command line: presets, and the options of the module docs. Flags
 /// it does not know (cargo passes `--bench`) are ignored.
 struct Options {
@@ -196,7 +188,7 @@ impl TrainingJob for Steps {
             "median_step_s": median_step,
             "min_step_s": times.iter().copied().fold(f64::INFINITY, f64::min),
             "tokens_per_s": (BATCH * (SRC + TGT)) as f64 / median_step,
-            "peak_rss_mb": peak_rss_mb(),
+            "peak_rss_mb": recalign_testkit::peak_rss_mb(),
             "first_loss": first_loss,
             "last_loss": last_loss,
         }))

@@ -41,6 +41,8 @@ const ALLOWED: &[(&str, &[&str])] = &[
             "recalign-decode",
             "recalign-eval",
             "recalign-model-dir",
+            // The device chosen at run time, for its retrieval bench.
+            "recalign-runtime",
             "recalign-samples",
             "recalign-t5",
             "recalign-tokenizer",

@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# recalign beside the Python tools a user would otherwise pick, stage by
+# stage, in one command:
+#
+#   dataset preparation (Beauty, Sports, Toys)  pandas          (prepare bench)
+#   sample generation (Beauty, five tasks)      plain Python    (samples bench)
+#   a T5 training step (tiny, small)            PyTorch + HF    (step bench)
+#   constrained retrieval (tiny, small;         HF generate     (retrieval bench)
+#     1, 16 and 64 users per batch)
+#
+# Each bench alternates its rounds between the two sides, each side in its
+# own process, and records both sides' peak resident memory. The pinned
+# Python sides are installed into their own virtual environments when
+# missing (.venv-bench: pandas; .venv-torch: torch + transformers, about
+# 3 GB from PyPI). Writes target/bench/compare.json and prints the table.
+#
+# Usage: scripts/bench/compare.sh [--quick] [--readme]
+#   --quick   Beauty only, the tiny preset, fewer rounds and users: minutes.
+#   --readme  also rewrite the README's performance table from this run.
+# RECALIGN_DATA names the shared Amazon data (default: ../shared/data beside
+# the repository). Run it on a quiet machine: other load slows PyTorch's
+# threads far more than recalign's and would flatter the ratios.
+set -euo pipefail
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+cd "$root"
+
+quick=0
+readme=0
+for arg in "$@"; do
+    case $arg in
+        --quick) quick=1 ;;
+        --readme) readme=1 ;;
+        -h | --help) sed -n '2,24p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        *) echo "compare.sh: unknown argument '$arg' (--quick, --readme)" >&2; exit 2 ;;
+    esac
+done
+
+export RECALIGN_DATA="${RECALIGN_DATA:-$root/../shared/data}"
+if [[ ! -d $RECALIGN_DATA/beauty ]]; then
+    echo "compare.sh: RECALIGN_DATA=$RECALIGN_DATA holds no beauty/; point it at the shared Amazon data" >&2
+    exit 2
+fi
+
+echo "== Python sides" >&2
+scripts/bench/setup-python.sh >/dev/null
+scripts/python/setup-torch.sh >/dev/null
+
+if ((quick)); then
+    datasets=(beauty) prepare_rounds=3 samples_rounds=2
+    step_presets=(tiny) step_rounds=1
+    retrieval_args=(tiny --users 32 --batch 1,16 --rounds 1)
+else
+    datasets=(beauty sports toys) prepare_rounds=11 samples_rounds=5
+    step_presets=(tiny small) step_rounds=3
+    retrieval_args=(tiny small --batch 1,16,64 --rounds 3)
+fi
+
+bench_dir=target/bench
+mkdir -p "$bench_dir"
+rm -f "$bench_dir"/{prepare,samples,t5_step,retrieval}.json
+
+echo "== dataset preparation" >&2
+RECALIGN_BENCH_REPEAT=$prepare_rounds cargo bench --locked -q -p recalign-data --bench prepare -- "${datasets[@]}"
+echo "== sample generation" >&2
+RECALIGN_BENCH_REPEAT=$samples_rounds cargo bench --locked -q -p recalign-samples --bench samples
+echo "== training step" >&2
+RECALIGN_BENCH_REPEAT=$step_rounds cargo bench --locked -q -p recalign-train --bench step -- "${step_presets[@]}" >/dev/null
+echo "== constrained retrieval" >&2
+cargo bench --locked -q -p recalign-recommend --bench retrieval -- "${retrieval_args[@]}" >/dev/null
+
+mode=full
+((quick)) && mode=quick
+readme_args=()
+((readme)) && readme_args=(--readme README.md)
+python3 scripts/bench/compare.py --bench-dir "$bench_dir" --mode "$mode" "${readme_args[@]}"
