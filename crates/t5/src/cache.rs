@@ -37,8 +37,10 @@ pub struct DecoderCache<B: Backend> {
     pub(crate) past: Vec<Option<KeyValues<B>>>,
     /// Each block's cross-attention keys and values of the encoder output.
     pub(crate) cross: Vec<KeyValues<B>>,
-    /// The encoder padding as an additive bias, `[batch, 1, 1, len]`.
-    pub(crate) padding: Tensor<B, 4>,
+    /// The encoder padding as the cross-attention's additive bias,
+    /// materialised once as `[batch, heads, group, len]` (see
+    /// `T5::cross_bias`).
+    pub(crate) cross_bias: Tensor<B, 4>,
     pub(crate) len: usize,
     /// Decoder rows per encoder row (see [`T5::start_grouped_decoding`]).
     ///
@@ -70,7 +72,7 @@ impl<B: Backend> DecoderCache<B> {
         if self.group > 1 {
             return;
         }
-        self.padding = self.padding.clone().select(0, rows.clone());
+        self.cross_bias = self.cross_bias.clone().select(0, rows.clone());
         for memory in &mut self.cross {
             memory.select(rows.clone());
         }
@@ -81,7 +83,7 @@ impl<B: Backend> DecoderCache<B> {
     /// decoder rows must then be selected to `group` per kept row, in the
     /// same order, with [`select`](Self::select).
     pub fn keep_groups(&mut self, groups: Tensor<B, 1, Int>) {
-        self.padding = self.padding.clone().select(0, groups.clone());
+        self.cross_bias = self.cross_bias.clone().select(0, groups.clone());
         for memory in &mut self.cross {
             memory.select(groups.clone());
         }

@@ -75,6 +75,22 @@ fn padding_bias<B: Backend>(attention_mask: &Tensor<B, 2, Int>) -> Tensor<B, 4> 
     additive(attention_mask.clone().equal_elem(0)).reshape([batch, 1, 1, len])
 }
 
+/// `position` `[1, heads, q, k]` plus each row's `padding` `[batch, 1, 1,
+/// k]`, as `[batch, heads, q, k]`, one row at a time: a one-row broadcast is
+/// vectorised by burn's CPU backend, while the batched one falls back to a
+/// scalar strided walk several times slower
+/// (`crates/recommend/benches/runs.md`, 2026-12-06).
+fn plus_padding<B: Backend>(position: Tensor<B, 4>, padding: Tensor<B, 4>) -> Tensor<B, 4> {
+    let batch = padding.dims()[0];
+    if batch == 1 {
+        return position + padding;
+    }
+    let rows = (0..batch)
+        .map(|row| position.clone() + padding.clone().narrow(0, row, 1))
+        .collect();
+    Tensor::cat(rows, 0)
+}
+
 /// `T5ForConditionalGeneration`.
 #[derive(Module, Debug)]
 pub struct T5<B: Backend> {
@@ -240,8 +256,8 @@ impl<B: Backend> T5<B> {
         let _span = tracing::debug_span!("encode", batch, len).entered();
         let padding = padding_bias(&attention_mask);
         let bias = match self.encoder.position_bias(len, len, 0) {
-            Some(position) => position + padding,
-            None => padding,
+            Some(position) => plus_padding(position, padding),
+            None => self.cross_bias(padding, len),
         };
         let x = self.encoder.drop_input(self.embed(input_ids));
         Encoded {
@@ -268,6 +284,8 @@ impl<B: Backend> T5<B> {
             Some(position) => position + causal,
             None => causal,
         };
+        // One copy per row: every block then adds it without broadcasting.
+        let bias = bias.repeat_dim(0, batch);
         let cross = Cross {
             memory: &memory,
             bias: self.cross_bias(encoded.padding_bias(), len),
@@ -308,12 +326,14 @@ impl<B: Backend> T5<B> {
         }
     }
 
-    /// The encoder padding as a bias for `queries` decoder positions,
-    /// `[batch, heads, queries, len]`, materialised once for all blocks.
+    /// The encoder padding `[batch, 1, 1, len]` as a bias for `queries`
+    /// positions, `[batch, heads, queries, len]`, materialised once for all
+    /// blocks by copying rows (a broadcast add would walk every element
+    /// through burn's scalar strided path on the CPU).
     fn cross_bias(&self, padding: Tensor<B, 4>, queries: usize) -> Tensor<B, 4> {
-        let [batch, _, _, len] = padding.dims();
-        let shape = [batch, self.config.num_heads, queries, len];
-        Tensor::zeros(shape, &padding.device()) + padding
+        padding
+            .repeat_dim(1, self.config.num_heads)
+            .repeat_dim(2, queries)
     }
 
     /// An empty KV cache for incremental decoding of `encoded`.
@@ -329,7 +349,7 @@ impl<B: Backend> T5<B> {
         DecoderCache {
             past: vec![None; self.decoder.len()],
             cross: self.decoder.cross_memory(&encoded.hidden),
-            padding: encoded.padding_bias(),
+            cross_bias: self.cross_bias(encoded.padding_bias(), group.max(1)),
             len: 0,
             group: group.max(1),
         }
@@ -346,10 +366,15 @@ impl<B: Backend> T5<B> {
     ) -> Tensor<B, 2> {
         let offset = cache.len;
         let _span = tracing::debug_span!("decode_step", step = offset).entered();
-        let bias = self.decoder.position_bias(1, offset + 1, offset);
+        // One copy per row: every block then adds it without broadcasting.
+        let rows = tokens.dims()[0];
+        let bias = self
+            .decoder
+            .position_bias(1, offset + 1, offset)
+            .map(|bias| bias.repeat_dim(0, rows));
         let cross = Cross {
             memory: &cache.cross,
-            bias: self.cross_bias(cache.padding.clone(), cache.group),
+            bias: cache.cross_bias.clone(),
             group: cache.group,
         };
         let x = self.embed(tokens.unsqueeze_dim(1));
