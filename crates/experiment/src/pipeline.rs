@@ -696,7 +696,9 @@ impl InferenceJob for EvaluateJob<'_> {
             monitor,
         } = self;
         let trained = ModelDir::open(model)?.trained_with()?;
-        let generator = Generator::new(dataset, trained.samples.clone())?;
+        // The cell's own samples: the model was trained on them, and is
+        // asked in their wording.
+        let generator = Generator::new(dataset, cell.samples.clone())?;
         let settings = Settings {
             beams: cell.evaluate.beams,
             max_input_tokens: trained.max_input_tokens,

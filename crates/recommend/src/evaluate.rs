@@ -17,7 +17,7 @@ use recalign_eval::{
     Case, Evaluation, Metrics, ModelInfo, Protocol, ProtocolTask, RatingMetrics, Report,
     UserSample, evaluate_popularity_on, random_expected,
 };
-use recalign_samples::SamplesConfig;
+use recalign_samples::{Query, SamplesConfig};
 
 use crate::error::Result;
 use crate::recommender::{History, Recommender};
@@ -58,10 +58,11 @@ impl Outcome<'_> {
         let model = ModelInfo::new("recalign-t5")
             .with_path(path)
             .with_description(format!(
-                "{} layers, d_model {}, vocab {}; {} beams, {:?} scoring, {} input tokens",
+                "{} layers, d_model {}, vocab {}; {} wording, {} beams, {:?} scoring, {} input tokens",
                 config.num_layers,
                 config.d_model,
                 config.vocab_size,
+                recommender.samples().style.name(),
                 asked.beams,
                 asked.scoring,
                 asked.max_input_tokens,
@@ -77,6 +78,13 @@ impl Outcome<'_> {
 
 /// Evaluates `recommender` on `dataset` under `protocol`, calling
 /// `progress` with the number of users done after each batch.
+///
+/// Users are batched by the length of their prompt: a batch pads to its
+/// longest prompt, and the encoder's cost grows with the square of that
+/// length, so batches of like length cost far less than batches in user
+/// order (`crates/recommend/benches/runs.md`). A user's answer does not
+/// depend on the batch it is decoded in, and answers are recorded in the
+/// users' order, so the report and rankings file are those of any order.
 pub fn evaluate<'d, B: Backend>(
     recommender: &Recommender<'_, '_, B>,
     dataset: &'d Dataset,
@@ -92,62 +100,87 @@ pub fn evaluate<'d, B: Backend>(
         (n, _) => n,
     };
     let cases: Vec<Case<'d>> = protocol.sampled_cases(dataset, options.users);
-    let mut argmax = RatingMetrics::new();
+    // Every task's prompt is the history's plus a part of like length
+    // for all users (a candidate list, one item), so the retrieval
+    // prompt's length orders them all.
+    let mut order: Vec<(usize, usize)> = cases
+        .iter()
+        .enumerate()
+        .map(|(i, case)| {
+            let tokens = recommender.prompt_tokens(history(case), Query::Retrieval)?;
+            Ok((tokens.len(), i))
+        })
+        .collect::<Result<_>>()?;
+    order.sort_unstable();
+    let mut answers: Vec<Option<Answer>> = vec![None; cases.len()];
     let mut done = 0;
-    for chunk in cases.chunks(batch) {
-        let histories: Vec<History<'_>> = chunk
-            .iter()
-            .map(|case| History {
-                user: Some(case.user()),
-                events: case.history(),
-            })
-            .collect();
+    for chunk in order.chunks(batch) {
+        let chunk: Vec<(usize, &Case<'d>)> = chunk.iter().map(|&(_, i)| (i, &cases[i])).collect();
+        let histories: Vec<History<'_>> = chunk.iter().map(|(_, case)| history(case)).collect();
         match &protocol.task {
             ProtocolTask::Retrieval { .. } => {
-                let excluded: Vec<Vec<ItemIdx>> =
-                    chunk.iter().map(|case| case.excluded.clone()).collect();
+                let excluded: Vec<Vec<ItemIdx>> = chunk
+                    .iter()
+                    .map(|(_, case)| case.excluded.clone())
+                    .collect();
                 let found = recommender.retrieve(&histories, protocol.max_k(), &excluded)?;
-                for (case, items) in chunk.iter().zip(found) {
-                    let ranked: Vec<ItemIdx> = items.iter().map(|r| r.item).collect();
-                    evaluation.record_ranked(case, &ranked)?;
+                for (&(i, _), items) in chunk.iter().zip(found) {
+                    answers[i] = Some(Answer::Ranked(items.iter().map(|r| r.item).collect()));
                 }
             }
             ProtocolTask::Ranking { .. } => {
                 let requests: Vec<(History<'_>, &[ItemIdx])> = chunk
                     .iter()
                     .zip(&histories)
-                    .filter_map(|(case, &h)| case.candidates.as_deref().map(|c| (h, c)))
+                    .filter_map(|((_, case), &h)| case.candidates.as_deref().map(|c| (h, c)))
                     .collect();
-                let scores = recommender.rank(&requests)?;
-                let mut scores = scores.into_iter();
-                for case in chunk {
-                    match case.candidates {
-                        Some(_) => {
-                            let scores = scores.next().unwrap_or_default();
-                            evaluation.record_scores(case, &scores)?;
-                        }
+                let mut scores = recommender.rank(&requests)?.into_iter();
+                for &(i, case) in &chunk {
+                    answers[i] = Some(match case.candidates {
+                        Some(_) => Answer::Scores(scores.next().unwrap_or_default()),
                         // A user with too few unseen items for a list.
-                        None => evaluation.skip(),
-                    }
+                        None => Answer::Skipped,
+                    });
                 }
             }
             ProtocolTask::Rating => {
                 let requests: Vec<(History<'_>, ItemIdx)> = chunk
                     .iter()
                     .zip(&histories)
-                    .map(|(case, &h)| (h, case.target()))
+                    .map(|((_, case), &h)| (h, case.target()))
                     .collect();
                 let predictions = recommender.rate(&requests)?;
-                for (case, prediction) in chunk.iter().zip(predictions) {
-                    evaluation.record_rating(case, f64::from(prediction.expected))?;
-                    if let Some(actual) = case.target_event().rating() {
-                        argmax.add(f64::from(prediction.argmax), f64::from(actual))?;
-                    }
+                for (&(i, _), prediction) in chunk.iter().zip(predictions) {
+                    answers[i] = Some(Answer::Rating {
+                        expected: prediction.expected,
+                        argmax: prediction.argmax,
+                    });
                 }
             }
         }
         done += chunk.len();
         progress(done);
+    }
+    let mut argmax = RatingMetrics::new();
+    for (case, answer) in cases.iter().zip(answers) {
+        match answer {
+            Some(Answer::Ranked(items)) => {
+                evaluation.record_ranked(case, &items)?;
+            }
+            Some(Answer::Scores(scores)) => {
+                evaluation.record_scores(case, &scores)?;
+            }
+            Some(Answer::Skipped) | None => evaluation.skip(),
+            Some(Answer::Rating {
+                expected,
+                argmax: top,
+            }) => {
+                evaluation.record_rating(case, f64::from(expected))?;
+                if let Some(actual) = case.target_event().rating() {
+                    argmax.add(f64::from(top), f64::from(actual))?;
+                }
+            }
+        }
     }
     let mut extra = Metrics::default();
     if protocol.task == ProtocolTask::Rating && argmax.count() > 0 {
@@ -155,6 +188,27 @@ pub fn evaluate<'d, B: Backend>(
         extra.insert("mae_argmax", argmax.mae());
     }
     Ok(Outcome { evaluation, extra })
+}
+
+/// The history `case` asks about.
+fn history<'c>(case: &'c Case<'_>) -> History<'c> {
+    History {
+        user: Some(case.user()),
+        events: case.history(),
+    }
+}
+
+/// What the model answered for one user, kept until every batch is done.
+#[derive(Debug, Clone)]
+enum Answer {
+    /// Retrieval: the items, best first.
+    Ranked(Vec<ItemIdx>),
+    /// Ranking: each candidate's score, in the list's order.
+    Scores(Vec<f32>),
+    /// Ranking: no list for this user.
+    Skipped,
+    /// Rating: the expected and the most likely rating.
+    Rating { expected: f32, argmax: f32 },
 }
 
 /// A task a fine-tuned model is evaluated on, with its protocol: the one

@@ -24,7 +24,7 @@ use recalign_data::{Event, ItemIdx, UserIdx};
 use recalign_decode::{
     ItemTrie, Scoring, SearchConfig, T5Scorer, answer_log_probs, encode_prompts, search,
 };
-use recalign_samples::{Generator, Query};
+use recalign_samples::{Generator, Query, SamplesConfig};
 use recalign_t5::T5;
 use recalign_tokenizer::T5Tokenizer;
 
@@ -268,6 +268,12 @@ impl<'g, 'd, B: Backend> Recommender<'g, 'd, B> {
     /// The settings.
     pub fn settings(&self) -> &Settings {
         &self.settings
+    }
+
+    /// The samples configuration its prompts are written in (wording,
+    /// templates, history shown).
+    pub fn samples(&self) -> &SamplesConfig {
+        self.generator.config()
     }
 
     /// The model.

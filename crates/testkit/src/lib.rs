@@ -79,7 +79,10 @@ mod tests {
         drop(std::hint::black_box(block));
         if reset_peak_rss() {
             let after = peak_rss_mb().unwrap();
-            assert!(during - after > 48.0, "{during} MB -> {after} MB after reset");
+            assert!(
+                during - after > 48.0,
+                "{during} MB -> {after} MB after reset"
+            );
         }
     }
 }

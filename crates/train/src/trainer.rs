@@ -15,7 +15,7 @@ use std::time::Instant;
 use burn::module::{AutodiffModule, Module};
 use burn::optim::GradientsAccumulator;
 use burn::tensor::backend::{AutodiffBackend, Backend};
-use recalign_model_dir::{ModelDir, ModelFile, check_agreement};
+use recalign_model_dir::{MANIFEST_FILE, ModelDir, ModelFile, check_agreement};
 use recalign_runtime::seed::{GOLDEN_GAMMA, mix64};
 use recalign_runtime::{IoError, write_atomically};
 use recalign_t5::{Preset, T5, token_log_probs};
@@ -197,6 +197,35 @@ pub fn train_tokenizer(train_samples: &Path, preset: Preset) -> Result<T5Tokeniz
     )?)
 }
 
+/// Copies the samples manifest beside `train_samples` into `out/samples/`,
+/// where readers of the model directory look for it
+/// ([`ModelDir::trained_with`]), so that a model trained on samples written
+/// elsewhere is still asked in their wording and checked against their item
+/// identifiers. Nothing to do without a manifest, or when the samples
+/// already live there.
+fn keep_samples_manifest(train_samples: &Path, out: &Path) -> Result<()> {
+    let from = train_samples
+        .parent()
+        .unwrap_or(Path::new("."))
+        .join(MANIFEST_FILE);
+    if !from.is_file() {
+        return Ok(());
+    }
+    let dir = out.join(ModelFile::Samples.name());
+    let to = dir.join(MANIFEST_FILE);
+    let same = |a: &Path, b: &Path| match (a.canonicalize(), b.canonicalize()) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => false,
+    };
+    if same(&from, &to) {
+        return Ok(());
+    }
+    let bytes = std::fs::read(&from).map_err(IoError::at(&from))?;
+    std::fs::create_dir_all(&dir).map_err(IoError::at(&dir))?;
+    write_atomically(&to, &bytes)?;
+    Ok(())
+}
+
 /// The whole tokens named by the manifest beside `train_samples`.
 fn samples_whole_tokens(train_samples: &Path) -> Result<Vec<String>> {
     let dir = train_samples.parent().unwrap_or(Path::new("."));
@@ -256,6 +285,7 @@ pub fn train<B: AutodiffBackend>(
     })?;
     let out = &options.out;
     std::fs::create_dir_all(out).map_err(IoError::at(out))?;
+    keep_samples_manifest(&options.train_samples, out)?;
     let resume_dir = if options.resume {
         checkpoint::latest(out)?
     } else {

@@ -340,3 +340,27 @@ fn bad_configs_fail_before_any_stage_runs() {
     );
     assert_eq!(std::fs::read_dir(&old).unwrap().count(), 1);
 }
+
+/// A cell trained on P5's wording is tested in P5's wording: the pipeline
+/// asks each model in its own cell's samples settings.
+#[test]
+fn a_cell_is_tested_in_the_wording_it_was_trained_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let cache = tempfile::tempdir().unwrap();
+    let text = "\
+name = \"p5\"
+[samples]
+style = \"p5\"
+[train]
+max_steps = 2
+valid_users = 0
+batch_size = 4
+[evaluate]
+tasks = [\"retrieval\"]
+users = 4
+";
+    run_in(dir.path(), cache.path(), text).assert().success();
+    let report = read_json(&dir.path().join("runs/p5/eval/retrieval/report.json"));
+    let description = report["model"]["description"].as_str().unwrap();
+    assert!(description.contains("p5 wording"), "{description}");
+}

@@ -452,3 +452,49 @@ fn bf16_training_runs_and_is_recorded() {
     let record = std::fs::read_to_string(model.join("train.toml")).unwrap();
     assert!(record.contains("precision = \"bf16\""), "{record}");
 }
+
+/// A model trained on samples written elsewhere (`--samples DIR`) keeps
+/// their manifest, so it is asked in their wording: P5's here, not the
+/// default informative one.
+#[test]
+fn a_model_trained_from_a_samples_folder_is_asked_in_its_wording() {
+    let cache = tempfile::tempdir().unwrap();
+    let out = tempfile::tempdir().unwrap();
+    let samples = out.path().join("p5-samples");
+    let model = out.path().join("model");
+    recalign(cache.path())
+        .args([
+            "samples",
+            "--style",
+            "p5",
+            "--splits",
+            "train,valid",
+            "--out",
+        ])
+        .arg(&samples)
+        .assert()
+        .success();
+    recalign(cache.path())
+        .args(["train", "--max-steps", "1", "--batch-size", "4"])
+        .args(["--valid-users", "0", "--samples"])
+        .arg(&samples)
+        .arg("--out")
+        .arg(&model)
+        .assert()
+        .success();
+    assert_eq!(
+        std::fs::read(model.join("samples/manifest.json")).unwrap(),
+        std::fs::read(samples.join("manifest.json")).unwrap()
+    );
+    let report = out.path().join("report.json");
+    ask(cache.path(), &model, &["evaluate", "--users", "2"])
+        .args(["--split", "valid", "--report"])
+        .arg(&report)
+        .assert()
+        .success();
+    let description = read_json(&report)["model"]["description"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(description.contains("p5 wording"), "{description}");
+}
