@@ -172,17 +172,10 @@ fn prepare(preset: Preset, options: &Options) -> PathBuf {
         .dir
         .join(format!("retrieval-{}", preset_name(preset)));
     model.save(&dir).expect("model saves");
-    let tokenizer_path = dir.join("tokenizer.json");
-    tokenizer.save(&tokenizer_path).expect("tokenizer saves");
-    let rec = Recommender::new(
-        model,
-        tokenizer,
-        tokenizer_path,
-        &generator,
-        Settings::default(),
-        &device,
-    )
-    .expect("recommender");
+    tokenizer
+        .save(&dir.join("tokenizer.json"))
+        .expect("tokenizer saves");
+    let rec = load::<Flex>(&dir, &generator, &device);
     let prompts: Vec<Vec<u32>> = histories(&data, options.users(preset))
         .into_iter()
         .map(|h| rec.prompt_tokens(h, Query::Retrieval).expect("prompt"))
@@ -201,6 +194,26 @@ fn prepare(preset: Preset, options: &Options) -> PathBuf {
     dir
 }
 
+/// The recommender of the model and tokenizer saved in `dir`.
+fn load<'g, 'd, B: Backend>(
+    dir: &Path,
+    generator: &'g Generator<'d>,
+    device: &B::Device,
+) -> Recommender<'g, 'd, B> {
+    let model = T5::<B>::load(dir, device).expect("the saved model loads");
+    let tokenizer_path = dir.join("tokenizer.json");
+    let tokenizer = T5Tokenizer::from_file(&tokenizer_path).expect("tokenizer loads");
+    Recommender::new(
+        model,
+        tokenizer,
+        tokenizer_path,
+        generator,
+        Settings::default(),
+        device,
+    )
+    .expect("recommender")
+}
+
 /// One timed pass of recalign in this (child) process: loads the saved
 /// model, decodes a warm-up batch, then every user `batch` at a time.
 struct Measure {
@@ -216,18 +229,7 @@ impl InferenceJob for Measure {
     fn run<B: Backend>(self, device: B::Device) -> Result<Value, DeviceError> {
         let data = common::shop();
         let generator = Generator::new(&data, SamplesConfig::default()).expect("default samples");
-        let model = T5::<B>::load(&self.dir, &device).expect("the saved model loads");
-        let tokenizer_path = self.dir.join("tokenizer.json");
-        let tokenizer = T5Tokenizer::from_file(&tokenizer_path).expect("tokenizer loads");
-        let rec = Recommender::new(
-            model,
-            tokenizer,
-            tokenizer_path,
-            &generator,
-            Settings::default(),
-            &device,
-        )
-        .expect("recommender");
+        let rec = load::<B>(&self.dir, &generator, &device);
         let histories = histories(&data, self.users);
         rec.retrieve(&histories[..self.batch.min(histories.len())], K, &[])
             .expect("warm-up");
