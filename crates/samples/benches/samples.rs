@@ -10,9 +10,11 @@
 //!
 //! Both sides are timed end to end, from the gzip files to the closed
 //! JSON-lines file (loading, splitting and numbering items included); the
-//! recalign side also reports generation alone. Each side's sample count
-//! must agree. Writes `target/bench/samples.json`. `RECALIGN_BENCH_REPEAT`
-//! sets the rounds (default 5).
+//! recalign side also reports generation alone. Each round runs each side
+//! once in a fresh process of its own, so each side's peak resident memory
+//! is its own. Each side's sample count must agree. Writes
+//! `target/bench/samples.json`. `RECALIGN_BENCH_REPEAT` sets the rounds
+//! (default 5).
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -22,19 +24,14 @@ use recalign_data::{DatasetSpec, LoadOptions, PrepareConfig, Split};
 use recalign_samples::{Generator, SamplesConfig, WriteOptions};
 use serde_json::{Value, json};
 
-fn main() {
-    let Some(data_dir) = std::env::var_os("RECALIGN_DATA").map(PathBuf::from) else {
-        eprintln!("set RECALIGN_DATA to the folder holding beauty/");
-        std::process::exit(2);
-    };
-    let rounds: usize = std::env::var("RECALIGN_BENCH_REPEAT")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(5);
-    let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-    let out = tempfile::tempdir().expect("a temporary directory");
+/// Set in a child process: the folder its one recalign run writes into.
+const CHILD: &str = "RECALIGN_BENCH_CHILD";
+
+/// One recalign run, end to end, in this (child) process: prints
+/// `{"total_s", "generation_s", "samples", "peak_rss_mb"}`.
+fn child(data_dir: PathBuf, out: &Path) {
     let options = LoadOptions {
-        data_dir: data_dir.clone(),
+        data_dir,
         ..LoadOptions::default()
     };
     let spec = DatasetSpec::parse("beauty").expect("beauty");
@@ -42,23 +39,51 @@ fn main() {
         splits: vec![Split::Train],
         ..WriteOptions::default()
     };
-    let run_rust = || {
-        let start = Instant::now();
-        let data = recalign_data::load(&spec, &PrepareConfig::default(), &options)
-            .expect("beauty loads")
-            .dataset;
-        let generation = Instant::now();
-        let generator = Generator::new(&data, SamplesConfig::default()).expect("default config");
-        let written = recalign_samples::write(&generator, out.path(), &write_options, &|_| {})
-            .expect("samples write");
-        let end = Instant::now();
-        (
-            (end - start).as_secs_f64(),
-            (end - generation).as_secs_f64(),
-            written.summary.total(Split::Train),
-        )
+    let start = Instant::now();
+    let data = recalign_data::load(&spec, &PrepareConfig::default(), &options)
+        .expect("beauty loads")
+        .dataset;
+    let generation = Instant::now();
+    let generator = Generator::new(&data, SamplesConfig::default()).expect("default config");
+    let written =
+        recalign_samples::write(&generator, out, &write_options, &|_| {}).expect("samples write");
+    let end = Instant::now();
+    println!(
+        "{}",
+        json!({
+            "total_s": (end - start).as_secs_f64(),
+            "generation_s": (end - generation).as_secs_f64(),
+            "samples": written.summary.total(Split::Train),
+            "peak_rss_mb": recalign_testkit::peak_rss_mb(),
+        })
+    );
+}
+
+/// Runs `command` and parses its stdout as JSON.
+fn run_json(command: &mut Command) -> Result<Value, String> {
+    let output = command.output().map_err(|e| e.to_string())?;
+    if !output.status.success() {
+        return Err(String::from_utf8_lossy(&output.stderr).into_owned());
+    }
+    serde_json::from_slice(&output.stdout).map_err(|e| e.to_string())
+}
+
+fn main() {
+    let Some(data_dir) = std::env::var_os("RECALIGN_DATA").map(PathBuf::from) else {
+        eprintln!("set RECALIGN_DATA to the folder holding beauty/");
+        std::process::exit(2);
     };
-    run_rust(); // warm-up
+    if let Some(out) = std::env::var_os(CHILD) {
+        child(data_dir, Path::new(&out));
+        return;
+    }
+    let rounds: usize = std::env::var("RECALIGN_BENCH_REPEAT")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(5);
+    let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let out = tempfile::tempdir().expect("a temporary directory");
+    let me = std::env::current_exe().expect("the bench binary");
     let python_out = out.path().join("python.jsonl");
     let mut rust_total = Vec::new();
     let mut rust_generation = Vec::new();
@@ -68,35 +93,31 @@ fn main() {
     let mut rust_peak = 0f64;
     let mut python_peak = 0f64;
     for _ in 0..rounds {
-        recalign_testkit::reset_peak_rss();
-        let (total, generation, samples) = run_rust();
-        rust_peak = rust_peak.max(recalign_testkit::peak_rss_mb().unwrap_or(f64::NAN));
-        rust_total.push(total);
-        rust_generation.push(generation);
-        counts.0 = samples;
-        let output = Command::new("python3")
-            .arg(workspace.join("scripts/bench/samples_python.py"))
-            .arg("--data-dir")
-            .arg(&data_dir)
-            .args(["--dataset", "beauty", "--repeat", "1", "--out"])
-            .arg(&python_out)
-            .output();
-        match output {
-            Ok(o) if o.status.success() => {
-                let info: Value = serde_json::from_slice(&o.stdout).unwrap_or(Value::Null);
+        let ours = run_json(Command::new(&me).env(CHILD, out.path()))
+            .unwrap_or_else(|e| panic!("recalign run failed: {e}"));
+        rust_total.push(ours["total_s"].as_f64().expect("total_s"));
+        rust_generation.push(ours["generation_s"].as_f64().expect("generation_s"));
+        counts.0 = ours["samples"].as_u64().unwrap_or(0) as usize;
+        rust_peak = rust_peak.max(ours["peak_rss_mb"].as_f64().unwrap_or(f64::NAN));
+        let run = run_json(
+            Command::new("python3")
+                .arg(workspace.join("scripts/bench/samples_python.py"))
+                .arg("--data-dir")
+                .arg(&data_dir)
+                .args(["--dataset", "beauty", "--repeat", "1", "--out"])
+                .arg(&python_out),
+        );
+        match run {
+            Ok(info) => {
                 if let Some(t) = info["median_s"].as_f64() {
                     python.push(t);
                 }
-                counts.1 = info["samples"].as_u64().unwrap_or(0);
+                counts.1 = info["samples"].as_u64().unwrap_or(0) as usize;
                 python_peak = python_peak.max(info["peak_rss_mb"].as_f64().unwrap_or(f64::NAN));
                 python_info = info;
             }
-            Ok(o) => {
-                eprintln!("python failed: {}", String::from_utf8_lossy(&o.stderr));
-                break;
-            }
             Err(e) => {
-                eprintln!("python3 not runnable: {e}");
+                eprintln!("python failed: {e}");
                 break;
             }
         }
