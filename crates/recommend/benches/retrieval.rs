@@ -294,8 +294,23 @@ fn median(values: &[f64]) -> Option<f64> {
     (!sorted.is_empty()).then(|| sorted[sorted.len() / 2])
 }
 
-fn max(values: &[Value]) -> Option<f64> {
-    values.iter().filter_map(Value::as_f64).reduce(f64::max)
+/// The largest peak resident memory of `runs`.
+fn peak(runs: &[Value]) -> Option<f64> {
+    runs.iter()
+        .filter_map(|r| r["peak_rss_mb"].as_f64())
+        .reduce(f64::max)
+}
+
+/// Runs one side's measurement and prints its speed and memory after
+/// `label`.
+fn measure(command: &mut Command, side: &str, label: &str) -> Value {
+    let result = run_json(command, side);
+    eprintln!(
+        "{label}: {side} {:.2} users/s, {:.0} MB",
+        result["users_per_second"].as_f64().unwrap_or(f64::NAN),
+        result["peak_rss_mb"].as_f64().unwrap_or(f64::NAN)
+    );
+    result
 }
 
 /// The share of users whose top-K items are the same, in the same order.
@@ -319,14 +334,8 @@ fn bench_preset(preset: Preset, options: &Options) -> Vec<Value> {
             command
                 .args(std::env::args().skip(1))
                 .env(CHILD, format!("{name},{batch},{users}"));
-            let result = run_json(&mut command, "recalign");
-            eprintln!(
-                "{name} batch {batch} round {}: recalign {:.2} users/s, {:.0} MB",
-                round + 1,
-                result["users_per_second"].as_f64().unwrap_or(f64::NAN),
-                result["peak_rss_mb"].as_f64().unwrap_or(f64::NAN)
-            );
-            ours[b].push(result);
+            let label = format!("{name} batch {batch} round {}", round + 1);
+            ours[b].push(measure(&mut command, "recalign", &label));
             let Some(python) = &options.python else {
                 continue;
             };
@@ -342,14 +351,7 @@ fn bench_preset(preset: Preset, options: &Options) -> Vec<Value> {
                 .args(["--device", &options.device.to_string()])
                 .arg("--out")
                 .arg(&out);
-            let result = run_json(&mut command, "retrieval_hf.py");
-            eprintln!(
-                "{name} batch {batch} round {}: HF {:.2} users/s, {:.0} MB",
-                round + 1,
-                result["users_per_second"].as_f64().unwrap_or(f64::NAN),
-                result["peak_rss_mb"].as_f64().unwrap_or(f64::NAN)
-            );
-            theirs[b].push(result);
+            theirs[b].push(measure(&mut command, "HF", &label));
         }
     }
     let one_at_a_time = options
@@ -367,9 +369,6 @@ fn bench_preset(preset: Preset, options: &Options) -> Vec<Value> {
                     .filter_map(|r| r["users_per_second"].as_f64())
                     .collect()
             };
-            let rss = |runs: &[Value]| -> Vec<Value> {
-                runs.iter().map(|r| r["peak_rss_mb"].clone()).collect()
-            };
             let (our_speed, their_speed) = (speed(&ours[b]), speed(&theirs[b]));
             let ratios: Vec<f64> = our_speed
                 .iter()
@@ -380,7 +379,7 @@ fn bench_preset(preset: Preset, options: &Options) -> Vec<Value> {
                 json!({
                     "users_per_second_runs": their_speed,
                     "median_users_per_second": median(&their_speed),
-                    "peak_rss_mb": max(&rss(&theirs[b])),
+                    "peak_rss_mb": peak(&theirs[b]),
                     "valid_fraction": last["valid_fraction"],
                     "torch": last["torch"],
                     "transformers": last["transformers"],
@@ -399,7 +398,7 @@ fn bench_preset(preset: Preset, options: &Options) -> Vec<Value> {
                 "recalign": {
                     "users_per_second_runs": our_speed,
                     "median_users_per_second": median(&our_speed),
-                    "peak_rss_mb": max(&rss(&ours[b])),
+                    "peak_rss_mb": peak(&ours[b]),
                     "items_returned": first["items_returned"],
                     "same_as_batch_1": one_at_a_time
                         .as_ref()

@@ -204,10 +204,7 @@ pub fn train_tokenizer(train_samples: &Path, preset: Preset) -> Result<T5Tokeniz
 /// identifiers. Nothing to do without a manifest, or when the samples
 /// already live there.
 fn keep_samples_manifest(train_samples: &Path, out: &Path) -> Result<()> {
-    let from = train_samples
-        .parent()
-        .unwrap_or(Path::new("."))
-        .join(MANIFEST_FILE);
+    let from = samples_dir(train_samples).join(MANIFEST_FILE);
     if !from.is_file() {
         return Ok(());
     }
@@ -226,10 +223,16 @@ fn keep_samples_manifest(train_samples: &Path, out: &Path) -> Result<()> {
     Ok(())
 }
 
+/// The folder of `train_samples`, where its manifest lives.
+fn samples_dir(train_samples: &Path) -> &Path {
+    train_samples.parent().unwrap_or(Path::new("."))
+}
+
 /// The whole tokens named by the manifest beside `train_samples`.
 fn samples_whole_tokens(train_samples: &Path) -> Result<Vec<String>> {
-    let dir = train_samples.parent().unwrap_or(Path::new("."));
-    Ok(recalign_model_dir::whole_tokens(dir)?)
+    Ok(recalign_model_dir::whole_tokens(samples_dir(
+        train_samples,
+    ))?)
 }
 
 /// Gives a pretrained tokenizer and model the samples' whole tokens they
