@@ -13,6 +13,12 @@ Every ratio is the peer's time over recalign's (so above 1 means recalign is
 faster), the median of the per-round ratios of alternated rounds where the
 bench gives one. Memory is each side's peak resident set in MB.
 
+compare.sh passes how busy the machine was (--busy-ticks, --clock-ticks,
+--own-cpu, --wall): the CPU time others took during the benches, as a share
+of the machine, goes into the JSON; above QUIET_SHARE the run is marked
+`"quiet": false`, a warning is printed, and --readme is refused, since load
+slows PyTorch's threads far more than recalign's and flatters the ratios.
+
 Plain Python 3 (no packages).
 """
 
@@ -26,6 +32,9 @@ from pathlib import Path
 
 BEGIN = "<!-- compare.sh: begin -->"
 END = "<!-- compare.sh: end -->"
+# The most CPU time other processes may take, as a share of the machine's
+# cores over the benches' wall time, for the run to count as quiet.
+QUIET_SHARE = 0.05
 
 
 def load(path):
@@ -159,6 +168,23 @@ def cpu_name():
     return platform.processor() or "unknown CPU"
 
 
+def machine_load(args):
+    """How busy the machine was during the benches, from compare.sh's counts;
+    None when they were not given (compare.py run on its own)."""
+    if None in (args.busy_ticks, args.clock_ticks, args.own_cpu, args.wall):
+        return None
+    cores = os.cpu_count() or 1
+    others = max(args.busy_ticks / args.clock_ticks - args.own_cpu, 0.0)
+    share = others / max(args.wall * cores, 1e-9)
+    return {
+        "wall_s": round(args.wall, 1),
+        "own_cpu_s": round(args.own_cpu, 1),
+        "others_cpu_s": round(others, 1),
+        "others_share": round(share, 4),
+        "quiet": share <= QUIET_SHARE,
+    }
+
+
 def rewrite_readme(path, text):
     source = Path(path).read_text()
     start, end = source.find(BEGIN), source.find(END)
@@ -176,6 +202,10 @@ def main(argv=None):
     ap.add_argument("--out", default=None, help="default: BENCH_DIR/compare.json")
     ap.add_argument("--mode", default="full", help="full or quick, recorded in the JSON")
     ap.add_argument("--readme", default=None, help="rewrite this file's compare.sh section")
+    ap.add_argument("--busy-ticks", type=float, help="the machine's busy clock ticks during the benches")
+    ap.add_argument("--clock-ticks", type=float, help="clock ticks per second (getconf CLK_TCK)")
+    ap.add_argument("--own-cpu", type=float, help="CPU seconds the benches themselves used")
+    ap.add_argument("--wall", type=float, help="the benches' wall-clock seconds")
     args = ap.parse_args(argv)
 
     bench = Path(args.bench_dir)
@@ -189,12 +219,25 @@ def main(argv=None):
         sys.exit(f"{bench}: no bench results (prepare.json, samples.json, t5_step.json, retrieval.json)")
     machine = f"{cpu_name()}, {os.cpu_count()} cores"
     date = time.strftime("%Y-%m-%d")
-    report = {"date": date, "machine": machine, "mode": args.mode, "rows": rows}
+    busy_share = machine_load(args)
+    report = {"date": date, "machine": machine, "mode": args.mode, "load": busy_share, "rows": rows}
     out = Path(args.out) if args.out else bench / "compare.json"
     out.write_text(json.dumps(report, indent=2) + "\n")
     text = table(rows)
     print(text)
     print(f"\nwrote {out}", file=sys.stderr)
+    busy = busy_share is not None and not busy_share["quiet"]
+    if busy:
+        print(
+            f"\nWARNING: the machine was busy: other processes took {busy_share['others_cpu_s']:.0f} CPU s "
+            f"during the benches' {busy_share['wall_s']:.0f} s, {100 * busy_share['others_share']:.0f} % of its "
+            f"{os.cpu_count()} cores (quiet is at most {100 * QUIET_SHARE:.0f} %). Load slows "
+            "PyTorch's threads far more than recalign's, so these ratios flatter recalign; "
+            "rerun on a quiet machine before quoting them.",
+            file=sys.stderr,
+        )
+    if args.readme and busy:
+        sys.exit(f"compare.py: not rewriting {args.readme} from a run on a busy machine")
     if args.readme:
         missed = [f"{r['stage']} ({r['case']})" for r in rows if r["goal_met"] is False]
         summary = (

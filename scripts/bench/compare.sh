@@ -19,7 +19,10 @@
 #   --readme  also rewrite the README's performance table from this run.
 # RECALIGN_DATA names the shared Amazon data (default: ../shared/data beside
 # the repository). Run it on a quiet machine: other load slows PyTorch's
-# threads far more than recalign's and would flatter the ratios.
+# threads far more than recalign's and would flatter the ratios. The script
+# measures the CPU time other processes took during the benches (from
+# /proc/stat, less the benches' own); above 5 % of the machine it warns, marks
+# the JSON `"quiet": false`, and --readme refuses to rewrite the README.
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -31,7 +34,7 @@ for arg in "$@"; do
     case $arg in
         --quick) quick=1 ;;
         --readme) readme=1 ;;
-        -h | --help) sed -n '2,24p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        -h | --help) sed -n '2,27p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) echo "compare.sh: unknown argument '$arg' (--quick, --readme)" >&2; exit 2 ;;
     esac
 done
@@ -60,17 +63,40 @@ bench_dir=target/bench
 mkdir -p "$bench_dir"
 rm -f "$bench_dir"/{prepare,samples,t5_step,retrieval}.json
 
-echo "== dataset preparation" >&2
-RECALIGN_BENCH_REPEAT=$prepare_rounds cargo bench --locked -q -p recalign-data --bench prepare -- "${datasets[@]}"
-echo "== sample generation" >&2
-RECALIGN_BENCH_REPEAT=$samples_rounds cargo bench --locked -q -p recalign-samples --bench samples
-echo "== training step" >&2
-RECALIGN_BENCH_REPEAT=$step_rounds cargo bench --locked -q -p recalign-train --bench step -- "${step_presets[@]}" >/dev/null
-echo "== constrained retrieval" >&2
-cargo bench --locked -q -p recalign-recommend --bench retrieval -- "${retrieval_args[@]}" >/dev/null
+# Build first, so that compiling is not counted as the benches' own CPU time.
+echo "== building the benches" >&2
+cargo bench --locked -q --no-run -p recalign-data -p recalign-samples -p recalign-train \
+    -p recalign-recommend --bench prepare --bench samples --bench step --bench retrieval
+
+benches() {
+    echo "== dataset preparation" >&2
+    RECALIGN_BENCH_REPEAT=$prepare_rounds cargo bench --locked -q -p recalign-data --bench prepare -- "${datasets[@]}"
+    echo "== sample generation" >&2
+    RECALIGN_BENCH_REPEAT=$samples_rounds cargo bench --locked -q -p recalign-samples --bench samples
+    echo "== training step" >&2
+    RECALIGN_BENCH_REPEAT=$step_rounds cargo bench --locked -q -p recalign-train --bench step -- "${step_presets[@]}" >/dev/null
+    echo "== constrained retrieval" >&2
+    cargo bench --locked -q -p recalign-recommend --bench retrieval -- "${retrieval_args[@]}" >/dev/null
+}
+
+# The whole machine's busy time (user, nice, system, irq, softirq) in clock
+# ticks; its growth less the benches' own CPU time is what others took.
+busy_ticks() { awk '/^cpu /{ print $2 + $3 + $4 + $7 + $8; exit }' /proc/stat; }
+busy_start=$(busy_ticks)
+wall_start=$(date +%s.%N)
+cpu_file=$(mktemp)
+trap 'rm -f "$cpu_file"' EXIT
+TIMEFORMAT='%U %S'
+{ time benches 2>&3; } 3>&2 2>"$cpu_file"
+wall_end=$(date +%s.%N)
+busy_end=$(busy_ticks)
+read -r own_user own_sys <"$cpu_file"
+load_args=(--busy-ticks "$((busy_end - busy_start))" --clock-ticks "$(getconf CLK_TCK)"
+    --own-cpu "$(awk -v u="$own_user" -v s="$own_sys" 'BEGIN { print u + s }')"
+    --wall "$(awk -v a="$wall_start" -v b="$wall_end" 'BEGIN { print b - a }')")
 
 mode=full
 ((quick)) && mode=quick
 readme_args=()
 ((readme)) && readme_args=(--readme README.md)
-python3 scripts/bench/compare.py --bench-dir "$bench_dir" --mode "$mode" "${readme_args[@]}"
+python3 scripts/bench/compare.py --bench-dir "$bench_dir" --mode "$mode" "${load_args[@]}" "${readme_args[@]}"
