@@ -40,7 +40,7 @@ pub use crate::stack::Stack;
 use crate::config::T5Config;
 use crate::dropout::DropoutRng;
 use crate::error::Result;
-use crate::layers::{Matmul, Precision, additive};
+use crate::layers::{Matmul, Precision, additive, padding_additive};
 use crate::stack::Cross;
 use crate::weights::{self, Init, ParamBuilder};
 
@@ -62,8 +62,8 @@ impl<B: Backend> Encoded<B> {
         }
     }
 
-    /// `[batch, 1, 1, len]`: HF's additive mask, the lowest f32 at padding
-    /// and 0 elsewhere.
+    /// `[batch, 1, 1, len]`: the additive mask, −∞ at padding and 0
+    /// elsewhere (see [`crate::layers::padding_additive`]).
     fn padding_bias(&self) -> Tensor<B, 4> {
         padding_bias(&self.attention_mask)
     }
@@ -72,7 +72,7 @@ impl<B: Backend> Encoded<B> {
 /// The additive padding bias `[batch, 1, 1, len]` of an attention mask.
 fn padding_bias<B: Backend>(attention_mask: &Tensor<B, 2, Int>) -> Tensor<B, 4> {
     let [batch, len] = attention_mask.dims();
-    additive(attention_mask.clone().equal_elem(0)).reshape([batch, 1, 1, len])
+    padding_additive(attention_mask).reshape([batch, 1, 1, len])
 }
 
 /// `position` `[1, heads, q, k]` plus each row's `padding` `[batch, 1, 1,

@@ -106,6 +106,63 @@ fn padding_does_not_change_the_tokens_it_follows() {
     assert!(max_diff(&values(short), &values(padded)) < 1e-5);
 }
 
+/// Padding is masked with −∞ (exactly HF's zero weight, without libm's
+/// slow underflow path); a row that is all padding still gets HF's uniform
+/// attention rather than NaN, and leaves the other rows alone.
+#[test]
+fn an_all_padding_row_stays_finite_and_leaves_the_others_alone() {
+    let device = Default::default();
+    let model = T5::<B>::random(&tiny_config(), 3, &device).unwrap();
+    let alone = model.forward(
+        ints(vec![5, 6, 7, 1], [1, 4]),
+        ints(vec![1, 1, 1, 1], [1, 4]),
+        ints(vec![0, 9, 10], [1, 3]),
+    );
+    let batch = values(model.forward(
+        ints(vec![5, 6, 7, 1, 0, 0, 0, 0], [2, 4]),
+        ints(vec![1, 1, 1, 1, 0, 0, 0, 0], [2, 4]),
+        ints(vec![0, 9, 10, 0, 9, 10], [2, 3]),
+    ));
+    assert!(
+        batch.iter().all(|v| v.is_finite()),
+        "NaN or ∞ in the logits"
+    );
+    let (first, _) = batch.split_at(batch.len() / 2);
+    assert!(max_diff(&values(alone), first) < 1e-5);
+}
+
+#[test]
+fn padded_batches_give_finite_gradients() {
+    type AD = Autodiff<Flex>;
+    let device = Default::default();
+    let model = T5::<AD>::random(&tiny_config(), 4, &device).unwrap();
+    let int = |v: Vec<i64>, s: [usize; 2]| {
+        Tensor::<AD, 2, Int>::from_data(TensorData::new(v, s), &device)
+    };
+    let logits = model.forward(
+        int(vec![5, 6, 7, 1, 8, 1, 0, 0, 9, 0, 0, 0], [3, 4]),
+        int(vec![1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0], [3, 4]),
+        int(vec![0, 9, 10, 0, 11, 0, 0, 12, 0], [3, 3]),
+    );
+    let loss = cross_entropy(
+        logits,
+        int(vec![9, 10, 1, 11, 1, -100, 12, 1, -100], [3, 3]),
+    );
+    assert!(loss.clone().into_scalar().is_finite());
+    let mut grads = GradientsParams::from_grads(loss.backward(), &model);
+    for &id in model.param_ids().iter() {
+        let grad = grads
+            .remove::<Flex, 2>(id)
+            .or_else(|| grads.remove::<Flex, 1>(id).map(|g| g.unsqueeze::<2>()))
+            .expect("every parameter has a gradient");
+        let data = grad.into_data().to_vec::<f32>().unwrap();
+        assert!(
+            data.iter().all(|v| v.is_finite()),
+            "a gradient is not finite"
+        );
+    }
+}
+
 #[test]
 fn every_parameter_gets_a_gradient() {
     type AD = Autodiff<Flex>;
