@@ -44,7 +44,7 @@ fn main() {
     if names.is_empty() {
         names.push("beauty".to_string());
     }
-    let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let workspace = recalign_testkit::workspace();
     let python = python_with_pandas(&workspace);
     let mut results = Vec::new();
     for name in &names {

@@ -15,7 +15,7 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Instant;
 
 use burn::backend::Flex;
@@ -30,7 +30,7 @@ const SIZES: [usize; 6] = [1, 2, 4, 8, 16, 32];
 const WINDOW: usize = 32;
 
 fn bench_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/bench")
+    recalign_testkit::workspace().join("target/bench")
 }
 
 fn main() {

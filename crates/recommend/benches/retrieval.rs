@@ -78,7 +78,7 @@ struct Options {
 
 impl Options {
     fn parse() -> Self {
-        let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+        let workspace = recalign_testkit::workspace();
         let venv = workspace.join(".venv-torch/bin/python");
         let env_number = |name: &str| std::env::var(name).ok().and_then(|v| v.parse().ok());
         let mut options = Self {

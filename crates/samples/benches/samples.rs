@@ -81,7 +81,7 @@ fn main() {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(5);
-    let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let workspace = recalign_testkit::workspace();
     let out = tempfile::tempdir().expect("a temporary directory");
     let me = std::env::current_exe().expect("the bench binary");
     let python_out = out.path().join("python.jsonl");

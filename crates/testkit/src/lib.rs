@@ -24,6 +24,20 @@ pub fn shared_data() -> Option<PathBuf> {
     }
 }
 
+/// The root of the checkout a bench runs in, where it finds the Python
+/// sides (`scripts/`, `.venv-*`) and writes `target/bench/`. Read at run
+/// time from the `CARGO_MANIFEST_DIR` that cargo sets for the bench it
+/// runs (a crate under `crates/`), so a bench binary that two checkouts
+/// share through one `CARGO_TARGET_DIR`, and that cargo therefore does not
+/// rebuild, still works in the checkout that ran it; a binary run by hand
+/// falls back to the checkout that built it.
+pub fn workspace() -> PathBuf {
+    let crate_dir = std::env::var_os("CARGO_MANIFEST_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")));
+    crate_dir.join("../..")
+}
+
 /// Writes `text` to `dir/name`, gzip-compressed when the name ends in `.gz`,
 /// and returns the path.
 pub fn write_fixture(dir: &Path, name: &str, text: &str) -> PathBuf {

@@ -220,7 +220,7 @@ fn run_json(command: &mut Command) -> Option<Value> {
 }
 
 fn main() {
-    let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let workspace = recalign_testkit::workspace();
     let options = Options::parse(&workspace);
     if let Ok(name) = std::env::var(CHILD) {
         child(Preset::parse(&name).expect("preset"), &options);
