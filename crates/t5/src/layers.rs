@@ -18,7 +18,7 @@ use crate::weights::{Init, ParamBuilder};
 /// the softmax as exactly 0, but `exp` of a finite value below about −104
 /// takes libm's slow underflow path (it sets `errno`), which cost 8-9 % of
 /// retrieval at 16 users per batch, while `exp(−∞)` returns 0 at once.
-pub(crate) const MASKED: f32 = f32::NEG_INFINITY;
+const MASKED: f32 = f32::NEG_INFINITY;
 
 /// What a row with every position masked gets instead of [`MASKED`]: HF's
 /// finite lowest value, so its softmax is uniform, as in HF, not NaN.

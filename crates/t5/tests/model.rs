@@ -14,6 +14,7 @@ use recalign_t5::model::PositionBuckets;
 use recalign_t5::{Error, Precision, Preset, T5, T5Config, cross_entropy};
 
 type B = Flex;
+type AD = Autodiff<Flex>;
 
 fn tiny_config() -> T5Config {
     let mut config = Preset::Tiny.config(50);
@@ -27,8 +28,24 @@ fn tiny_config() -> T5Config {
     config
 }
 
-fn ints(values: Vec<i64>, shape: [usize; 2]) -> Tensor<B, 2, Int> {
+fn ints<Bk: Backend>(values: Vec<i64>, shape: [usize; 2]) -> Tensor<Bk, 2, Int> {
     Tensor::from_data(TensorData::new(values, shape), &Default::default())
+}
+
+/// Every parameter's gradient of `loss`, in `model.param_ids()` order.
+fn gradients(model: &T5<AD>, loss: Tensor<AD, 1>) -> Vec<TensorData> {
+    let mut grads = GradientsParams::from_grads(loss.backward(), model);
+    model
+        .param_ids()
+        .iter()
+        .map(|&id| {
+            grads
+                .remove::<Flex, 2>(id)
+                .or_else(|| grads.remove::<Flex, 1>(id).map(|g| g.unsqueeze::<2>()))
+                .expect("every parameter has a gradient")
+                .into_data()
+        })
+        .collect()
 }
 
 fn values(t: Tensor<B, 3>) -> Vec<f32> {
@@ -133,29 +150,20 @@ fn an_all_padding_row_stays_finite_and_leaves_the_others_alone() {
 
 #[test]
 fn padded_batches_give_finite_gradients() {
-    type AD = Autodiff<Flex>;
     let device = Default::default();
     let model = T5::<AD>::random(&tiny_config(), 4, &device).unwrap();
-    let int = |v: Vec<i64>, s: [usize; 2]| {
-        Tensor::<AD, 2, Int>::from_data(TensorData::new(v, s), &device)
-    };
     let logits = model.forward(
-        int(vec![5, 6, 7, 1, 8, 1, 0, 0, 9, 0, 0, 0], [3, 4]),
-        int(vec![1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0], [3, 4]),
-        int(vec![0, 9, 10, 0, 11, 0, 0, 12, 0], [3, 3]),
+        ints(vec![5, 6, 7, 1, 8, 1, 0, 0, 9, 0, 0, 0], [3, 4]),
+        ints(vec![1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0], [3, 4]),
+        ints(vec![0, 9, 10, 0, 11, 0, 0, 12, 0], [3, 3]),
     );
     let loss = cross_entropy(
         logits,
-        int(vec![9, 10, 1, 11, 1, -100, 12, 1, -100], [3, 3]),
+        ints(vec![9, 10, 1, 11, 1, -100, 12, 1, -100], [3, 3]),
     );
     assert!(loss.clone().into_scalar().is_finite());
-    let mut grads = GradientsParams::from_grads(loss.backward(), &model);
-    for &id in model.param_ids().iter() {
-        let grad = grads
-            .remove::<Flex, 2>(id)
-            .or_else(|| grads.remove::<Flex, 1>(id).map(|g| g.unsqueeze::<2>()))
-            .expect("every parameter has a gradient");
-        let data = grad.into_data().to_vec::<f32>().unwrap();
+    for data in gradients(&model, loss) {
+        let data = data.to_vec::<f32>().unwrap();
         assert!(
             data.iter().all(|v| v.is_finite()),
             "a gradient is not finite"
@@ -165,18 +173,14 @@ fn padded_batches_give_finite_gradients() {
 
 #[test]
 fn every_parameter_gets_a_gradient() {
-    type AD = Autodiff<Flex>;
     let device = Default::default();
     let model = T5::<AD>::random(&tiny_config(), 1, &device).unwrap();
-    let int = |v: Vec<i64>, s: [usize; 2]| {
-        Tensor::<AD, 2, Int>::from_data(TensorData::new(v, s), &device)
-    };
     let logits = model.forward(
-        int(vec![5, 6, 7, 1, 8, 1, 0, 0], [2, 4]),
-        int(vec![1, 1, 1, 1, 1, 1, 0, 0], [2, 4]),
-        int(vec![0, 9, 10, 0, 11, 0], [2, 3]),
+        ints(vec![5, 6, 7, 1, 8, 1, 0, 0], [2, 4]),
+        ints(vec![1, 1, 1, 1, 1, 1, 0, 0], [2, 4]),
+        ints(vec![0, 9, 10, 0, 11, 0], [2, 3]),
     );
-    let loss = cross_entropy(logits, int(vec![9, 10, 1, 11, 1, -100], [2, 3]));
+    let loss = cross_entropy(logits, ints(vec![9, 10, 1, 11, 1, -100], [2, 3]));
     let grads = GradientsParams::from_grads(loss.backward(), &model);
     assert_eq!(grads.len(), model.param_names().len());
     assert_eq!(model.valid().param_names().len(), model.param_names().len());
@@ -436,38 +440,28 @@ fn a_grown_vocabulary_keeps_every_old_logit_and_adds_mean_tokens() {
 /// reach every parameter as f32 and point where the f32 gradients do.
 #[test]
 fn bf16_gradients_are_f32_and_close_to_f32_gradients() {
-    type AD = Autodiff<Flex>;
     let device = Default::default();
     let model = T5::<AD>::random(&tiny_config(), 5, &device).unwrap();
-    let int = |v: Vec<i64>, s: [usize; 2]| {
-        Tensor::<AD, 2, Int>::from_data(TensorData::new(v, s), &device)
-    };
-    let gradients = |precision: Precision| {
+    let gradients_in = |precision: Precision| {
         model.set_precision(precision);
         // The same dropout masks for both.
         model.reseed_dropout(11);
         let logits = model.forward(
-            int(vec![5, 6, 7, 1, 8, 1, 0, 0], [2, 4]),
-            int(vec![1, 1, 1, 1, 1, 1, 0, 0], [2, 4]),
-            int(vec![0, 9, 10, 0, 11, 0], [2, 3]),
+            ints(vec![5, 6, 7, 1, 8, 1, 0, 0], [2, 4]),
+            ints(vec![1, 1, 1, 1, 1, 1, 0, 0], [2, 4]),
+            ints(vec![0, 9, 10, 0, 11, 0], [2, 3]),
         );
-        let loss = cross_entropy(logits, int(vec![9, 10, 1, 11, 1, -100], [2, 3]));
-        let mut grads = GradientsParams::from_grads(loss.backward(), &model);
-        model
-            .param_ids()
-            .iter()
-            .map(|id| {
-                let grad = grads
-                    .remove::<Flex, 2>(*id)
-                    .or_else(|| grads.remove::<Flex, 1>(*id).map(|g| g.unsqueeze::<2>()));
-                let data = grad.expect("every parameter has a gradient").into_data();
+        let loss = cross_entropy(logits, ints(vec![9, 10, 1, 11, 1, -100], [2, 3]));
+        gradients(&model, loss)
+            .into_iter()
+            .map(|data| {
                 assert_eq!(data.dtype, burn::tensor::DType::F32);
                 data.to_vec::<f32>().unwrap()
             })
             .collect::<Vec<_>>()
     };
-    let full = gradients(Precision::F32);
-    let mixed = gradients(Precision::Bf16);
+    let full = gradients_in(Precision::F32);
+    let mixed = gradients_in(Precision::Bf16);
     model.set_precision(Precision::F32);
     let (mut dot, mut a2, mut b2) = (0.0f64, 0.0f64, 0.0f64);
     for (a, b) in full.iter().flatten().zip(mixed.iter().flatten()) {
